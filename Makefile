@@ -1,0 +1,31 @@
+# kabiforge — see README.md. `make demo` runs the main job, `make test` the tests.
+GO      ?= go
+BIN     := bin
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: all build tools demo test test-short bench fuzz clean
+
+all: build
+
+tools:
+	@bash scripts/ensure-tools.sh
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kabiforge ./cmd/kabiforge
+
+demo: tools build
+	bash scripts/demo.sh
+
+test: tools
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench: tools
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+clean:
+	rm -rf $(BIN) kabiforge-data

@@ -1,0 +1,100 @@
+// Command kabiforge keeps a signed dnf repository of RHEL kernels and the kmods
+// built against them. It links the Temporal SDK only; the embedded server lives
+// in kabiforge-devserver.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// exitError carries a process exit code chosen by a command (e.g. 1 for a
+// kABI break, 2 for bad input) through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// app holds what every command shares: the logger and output streams.
+type app struct {
+	log      zerolog.Logger
+	logLevel string
+	logJSON  bool
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	a := &app{}
+	root := a.rootCommand()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintln(os.Stderr, "kabiforge:", err)
+	os.Exit(code)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "kabiforge",
+		Short:         "Signed dnf repositories of RHEL kernels and the kmods built against them",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.setupLogging()
+		},
+	}
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().BoolVar(&a.logJSON, "log-json", false, "log JSON even on a terminal")
+	root.AddCommand(
+		a.versionCommand(),
+	)
+	return root
+}
+
+func (a *app) versionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print kabiforge's version",
+		Args:  cobra.NoArgs,
+		Run: func(cmd *cobra.Command, args []string) {
+			fmt.Fprintln(cmd.OutOrStdout(), "kabiforge", version)
+		},
+	}
+}
+
+// version is set at link time by the Makefile (-X main.version=...).
+var version = "dev"
+
+func (a *app) setupLogging() error {
+	lvl, err := zerolog.ParseLevel(a.logLevel)
+	if err != nil {
+		return &exitError{2, fmt.Errorf("--log-level %q: %w", a.logLevel, err)}
+	}
+	if !a.logJSON && term.IsTerminal(int(os.Stderr.Fd())) {
+		a.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).Level(lvl).With().Timestamp().Logger()
+	} else {
+		a.log = zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+	}
+	return nil
+}
+
+// badInput wraps an error as exit code 2.
+func badInput(err error) error { return &exitError{2, err} }

@@ -1,0 +1,50 @@
+// Package testutil holds helpers shared by kabiforge's tests.
+package testutil
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// RequireTool returns the path of an executable the test needs. When the tool
+// is missing the test fails under CI (CI=true) and is skipped elsewhere.
+func RequireTool(t testing.TB, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required in CI but not installed (run scripts/ensure-tools.sh): %v", name, err)
+	}
+	t.Skipf("%s not installed: %v", name, err)
+	return ""
+}
+
+// RepoRoot returns the root of the kabiforge source tree.
+func RepoRoot(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("cannot locate source tree")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// SharedData returns the path of a file under ../shared/data, the real public
+// data the project tests against. It fails under CI when the data is missing
+// and skips elsewhere.
+func SharedData(t testing.TB, elem ...string) string {
+	t.Helper()
+	p := filepath.Join(append([]string{RepoRoot(t), "..", "shared", "data"}, elem...)...)
+	if _, err := os.Stat(p); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("shared data %s missing in CI: %v", p, err)
+		}
+		t.Skipf("shared data %s missing: %v", p, err)
+	}
+	return p
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# ensure-tools.sh installs the system tools kabiforge's demo and tests use.
+# With apt-get or dnf and root it installs what is missing; otherwise it prints
+# the exact install line and exits 1.
+set -euo pipefail
+
+need=()
+check() { command -v "$1" >/dev/null 2>&1 || need+=("$1"); }
+for t in rpmbuild rpmkeys rpmsign createrepo_c dnf gpg cpio make gcc; do check "$t"; done
+# Real kernel modules are built in tests against the host's kernel headers (Debian only).
+headers=no
+if command -v apt-get >/dev/null 2>&1; then
+	ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1 || headers=yes
+	command -v modprobe >/dev/null 2>&1 || need+=(modprobe)
+fi
+
+if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
+	exit 0
+fi
+
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc kmod linux-headers-amd64"
+dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc kmod"
+
+if command -v apt-get >/dev/null 2>&1; then
+	line="apt-get update && apt-get install -y $apt_pkgs"
+elif command -v dnf >/dev/null 2>&1; then
+	line="dnf install -y $dnf_pkgs"
+else
+	echo "ensure-tools: missing ${need[*]}; install rpm, rpmbuild, rpmsign, createrepo_c, dnf, gnupg and cpio" >&2
+	exit 1
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "ensure-tools: missing ${need[*]:-kernel headers}; run as root:" >&2
+	echo "  $line" >&2
+	exit 1
+fi
+echo "ensure-tools: installing ${need[*]:-kernel headers}" >&2
+export DEBIAN_FRONTEND=noninteractive
+bash -c "$line" >/dev/null
