@@ -65,6 +65,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.logJSON, "log-json", false, "log JSON even on a terminal")
 	root.AddCommand(
 		a.versionCommand(),
+		a.repoCommand(),
 	)
 	return root
 }
