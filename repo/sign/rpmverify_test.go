@@ -1,0 +1,46 @@
+package sign
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
+)
+
+func centosKeyring(t *testing.T, dir string) *Keyring {
+	t.Helper()
+	keys, _ := filepath.Glob(filepath.Join(dir, "RPM-GPG-KEY-CentOS-*"))
+	kr, err := LoadKeyring(keys...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kr
+}
+
+func TestVerifyRealCentOSPackages(t *testing.T) {
+	dir := testutil.SharedData(t, "rpm", "centos-signed")
+	kr := centosKeyring(t, dir)
+	pkgs, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
+	verified := 0
+	for _, p := range pkgs {
+		sigs, err := kr.VerifyRPM(p)
+		if err != nil {
+			t.Logf("%s: %v", filepath.Base(p), err)
+			continue
+		}
+		verified++
+		t.Logf("%s: %+v", filepath.Base(p), sigs)
+	}
+	// rpmkeys confirms centos-release-7 is signed by CentOS 7's key f4a80eb5.
+	sigs, err := kr.VerifyRPM(filepath.Join(dir, "centos-release-7-2.1511.el7.centos.2.10.x86_64.rpm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(sigs[0].KeyID, "F4A80EB5") {
+		t.Errorf("signed by %s, want key ...F4A80EB5", sigs[0].KeyID)
+	}
+	if verified != len(pkgs) {
+		t.Errorf("%d of %d real CentOS packages verified", verified, len(pkgs))
+	}
+}
