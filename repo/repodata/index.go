@@ -1,0 +1,248 @@
+package repodata
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kabiforge/kabiforge/repo/rpm"
+)
+
+// Signer makes a detached, ASCII-armored OpenPGP signature of r's content
+// (repomd.xml.asc). *sign.Signer from repo/sign is one; repodata never sees
+// key material.
+type Signer interface {
+	Detach(w io.Writer, r io.Reader) error
+}
+
+// Options tune Index. The zero value indexes every package with zstd.
+type Options struct {
+	// Compression of primary, filelists and other; "" means Zstd.
+	Compression Compression
+	// Update reuses the records of packages the existing metadata already
+	// describes (same location, size and mtime, or same checksum) instead
+	// of reading them again.
+	Update bool
+	// Signer, when set, signs repomd.xml into repomd.xml.asc.
+	Signer Signer
+	// Workers reading packages in parallel; 0 means GOMAXPROCS.
+	Workers int
+	// Open reads an RPM's headers; nil means rpm.Open.
+	Open func(path string) (*rpm.Package, error)
+	// Progress, when set, is called after each package with the number
+	// done so far and the total, from one goroutine at a time.
+	Progress func(done, total int)
+	// Now gives the revision and timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// Result says what Index did.
+type Result struct {
+	// Packages is how many packages the metadata describes, Reused how many
+	// of them were taken from the previous metadata without reading the RPM.
+	Packages, Reused int
+	Repomd           *Repomd
+}
+
+// Index writes rpm-md metadata for every *.rpm under dir (recursively,
+// skipping repodata and hidden directories) into dir/repodata. The new
+// metadata is built in a temporary directory and moved into place only when
+// complete, so on error the previous repodata, if any, is left untouched.
+func Index(ctx context.Context, dir string, opts Options) (*Result, error) {
+	opts.fill()
+	rels, err := scanRPMs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", dir, err)
+	}
+	var old map[string]*Package
+	if opts.Update {
+		if old, err = previous(dir); err != nil {
+			return nil, fmt.Errorf("index %s: --update: %w (index without update to rebuild)", dir, err)
+		}
+	}
+	pkgs, reused, err := describeAll(ctx, dir, rels, old, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", dir, err)
+	}
+	md, err := writeRepodata(dir, pkgs, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", dir, err)
+	}
+	return &Result{Packages: len(pkgs), Reused: reused, Repomd: md}, nil
+}
+
+func (o *Options) fill() {
+	if o.Compression == "" {
+		o.Compression = Zstd
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Open == nil {
+		o.Open = rpm.Open
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// scanRPMs lists the *.rpm files under dir as sorted slash-separated paths.
+func scanRPMs(dir string) ([]string, error) {
+	var rels []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if path != dir && (strings.HasPrefix(d.Name(), ".") || d.Name() == "repodata") {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(d.Name(), ".rpm") && d.Type().IsRegular() {
+			rel, err := filepath.Rel(dir, path)
+			if err != nil {
+				return err
+			}
+			rels = append(rels, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	sort.Strings(rels)
+	return rels, err
+}
+
+// previous reads the existing metadata of dir, by location; none is no error.
+func previous(dir string) (map[string]*Package, error) {
+	if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	repo, err := ReadRepo(dir)
+	if err != nil {
+		return nil, err
+	}
+	m := make(map[string]*Package, len(repo.Packages))
+	for _, p := range repo.Packages {
+		m[p.Location] = p
+	}
+	return m, nil
+}
+
+// describeAll describes each package in parallel, in rels' order.
+func describeAll(ctx context.Context, dir string, rels []string, old map[string]*Package, opts *Options) ([]*Package, int, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		i      int
+		reused bool
+		err    error
+	}
+	pkgs := make([]*Package, len(rels))
+	jobs := make(chan int)
+	results := make(chan result)
+	var wg sync.WaitGroup
+	for range min(opts.Workers, max(len(rels), 1)) {
+		wg.Go(func() {
+			for i := range jobs {
+				p, reused, err := describe(dir, rels[i], old[rels[i]], opts)
+				pkgs[i] = p
+				results <- result{i, reused, err}
+			}
+		})
+	}
+	go func() {
+		defer close(jobs)
+		for i := range rels {
+			select {
+			case jobs <- i:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+	var firstErr error
+	done, reused := 0, 0
+	for r := range results {
+		switch {
+		case r.err != nil && firstErr == nil:
+			firstErr = r.err
+			cancel()
+		case r.err == nil:
+			done++
+			if r.reused {
+				reused++
+			}
+			if opts.Progress != nil && firstErr == nil {
+				opts.Progress(done, len(rels))
+			}
+		}
+	}
+	if firstErr == nil {
+		firstErr = ctx.Err()
+	}
+	return pkgs, reused, firstErr
+}
+
+// describe returns the record of the package at rel, reusing prev when it
+// still describes the file.
+func describe(dir, rel string, prev *Package, opts *Options) (*Package, bool, error) {
+	path := filepath.Join(dir, filepath.FromSlash(rel))
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, false, err
+	}
+	mtime := fi.ModTime().Unix()
+	if prev != nil && prev.PackageSize == fi.Size() {
+		if prev.FileTime == mtime {
+			return prev, true, nil
+		}
+		if prev.ChecksumType == "sha256" {
+			sum, err := fileSHA256(path)
+			if err != nil {
+				return nil, false, err
+			}
+			if sum == prev.Checksum {
+				p := *prev
+				p.FileTime = mtime
+				return &p, true, nil
+			}
+		}
+	}
+	rp, err := opts.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return nil, false, err
+	}
+	if rp.Size.Package != fi.Size() {
+		return nil, false, fmt.Errorf("%s changed while being indexed", path)
+	}
+	return FromRPM(rp, rel, sum, mtime), false, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("checksum %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

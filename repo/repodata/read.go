@@ -1,0 +1,216 @@
+package repodata
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Repo is a repository's metadata as read back from disk.
+type Repo struct {
+	Repomd *Repomd
+	// Packages are in primary.xml's order, with filelists' complete file
+	// lists and other's changelogs merged in.
+	Packages []*Package
+}
+
+// ReadRepo reads the rpm-md metadata of the repository rooted at dir
+// (dir/repodata/repomd.xml and the primary, filelists and other files it
+// lists), verifying every file's size and checksums against repomd.xml.
+func ReadRepo(dir string) (*Repo, error) {
+	path := filepath.Join(dir, "repodata", "repomd.xml")
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read repository %s: %w", dir, err)
+	}
+	md, err := DecodeRepomd(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read repository %s: %s: %w", dir, path, err)
+	}
+	repo := &Repo{Repomd: md}
+	primary := md.Find("primary")
+	if primary == nil {
+		return nil, fmt.Errorf("read repository %s: repomd.xml lists no primary", dir)
+	}
+	err = readData(dir, primary, func(r io.Reader) (err error) {
+		repo.Packages, err = DecodePrimary(r)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read repository %s: %w", dir, err)
+	}
+	if d := md.Find("filelists"); d != nil {
+		if err := readData(dir, d, func(r io.Reader) error { return mergeFilelists(repo.Packages, r) }); err != nil {
+			return nil, fmt.Errorf("read repository %s: %w", dir, err)
+		}
+	}
+	if d := md.Find("other"); d != nil {
+		if err := readData(dir, d, func(r io.Reader) error { return mergeOther(repo.Packages, r) }); err != nil {
+			return nil, fmt.Errorf("read repository %s: %w", dir, err)
+		}
+	}
+	return repo, nil
+}
+
+// OpenData opens the file d describes, relative to the repository root dir.
+func OpenData(dir string, d *Data) (*os.File, error) {
+	if !filepath.IsLocal(filepath.FromSlash(d.Location)) {
+		return nil, fmt.Errorf("%s: location %q is outside the repository", d.Type, d.Location)
+	}
+	return os.Open(filepath.Join(dir, filepath.FromSlash(d.Location)))
+}
+
+// readData streams the file d describes through decode, then checks its
+// size and checksums.
+func readData(dir string, d *Data, decode func(io.Reader) error) error {
+	f, err := OpenData(dir, d)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sum, err := newHash(d.ChecksumType)
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.Location, err)
+	}
+	raw := &countingWriter{w: sum}
+	zr, err := Decompress(io.TeeReader(f, raw))
+	if err != nil {
+		return fmt.Errorf("%s: %w", d.Location, err)
+	}
+	defer zr.Close()
+	var open hash.Hash
+	opened := &countingWriter{w: io.Discard}
+	if d.OpenChecksum != "" {
+		if open, err = newHash(d.OpenChecksumType); err != nil {
+			return fmt.Errorf("%s: open-checksum: %w", d.Location, err)
+		}
+		opened.w = open
+	}
+	content := io.TeeReader(zr, opened)
+	if err := decode(content); err != nil {
+		return fmt.Errorf("%s: %w", d.Location, err)
+	}
+	if _, err := io.Copy(io.Discard, content); err != nil {
+		return fmt.Errorf("%s: %w", d.Location, err)
+	}
+	if _, err := io.Copy(io.Discard, io.TeeReader(f, raw)); err != nil {
+		return fmt.Errorf("%s: %w", d.Location, err)
+	}
+	if d.Size >= 0 && raw.n != d.Size {
+		return fmt.Errorf("%s: size %d, repomd.xml says %d", d.Location, raw.n, d.Size)
+	}
+	if got := hex.EncodeToString(sum.Sum(nil)); got != d.Checksum {
+		return fmt.Errorf("%s: %s checksum mismatch: file has %s, repomd.xml says %s", d.Location, d.ChecksumType, got, d.Checksum)
+	}
+	if open != nil {
+		if d.OpenSize >= 0 && opened.n != d.OpenSize {
+			return fmt.Errorf("%s: open-size %d, repomd.xml says %d", d.Location, opened.n, d.OpenSize)
+		}
+		if got := hex.EncodeToString(open.Sum(nil)); got != d.OpenChecksum {
+			return fmt.Errorf("%s: %s open-checksum mismatch: content has %s, repomd.xml says %s", d.Location, d.OpenChecksumType, got, d.OpenChecksum)
+		}
+	}
+	return nil
+}
+
+func newHash(typ string) (hash.Hash, error) {
+	switch typ {
+	case "sha256":
+		return sha256.New(), nil
+	case "sha", "sha1":
+		return sha1.New(), nil
+	case "sha224":
+		return sha256.New224(), nil
+	case "sha384":
+		return sha512.New384(), nil
+	case "sha512":
+		return sha512.New(), nil
+	case "md5":
+		return md5.New(), nil
+	}
+	return nil, fmt.Errorf("unknown checksum type %q", typ)
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// byPkgID indexes packages by pkgid; several packages may share one (the
+// same file at two locations), so each id maps to a queue in primary order.
+type byPkgID map[string][]*Package
+
+func indexPackages(pkgs []*Package) byPkgID {
+	m := make(byPkgID, len(pkgs))
+	for _, p := range pkgs {
+		m[p.Checksum] = append(m[p.Checksum], p)
+	}
+	return m
+}
+
+// take returns the next package with id, name and arch.
+func (m byPkgID) take(id, name, arch string) (*Package, error) {
+	q := m[id]
+	if len(q) == 0 {
+		return nil, fmt.Errorf("package %s.%s: pkgid %s is not in primary.xml (or listed twice)", name, arch, id)
+	}
+	p := q[0]
+	m[id] = q[1:]
+	if p.Name != name || p.Arch != arch {
+		return nil, fmt.Errorf("pkgid %s is %s.%s here but %s.%s in primary.xml", id, name, arch, p.Name, p.Arch)
+	}
+	return p, nil
+}
+
+func mergeFilelists(pkgs []*Package, r io.Reader) error {
+	lists, err := DecodeFilelists(r)
+	if err != nil {
+		return err
+	}
+	if len(lists) != len(pkgs) {
+		return fmt.Errorf("filelists.xml has %d packages, primary.xml %d", len(lists), len(pkgs))
+	}
+	idx := indexPackages(pkgs)
+	for _, l := range lists {
+		p, err := idx.take(l.PkgID, l.Name, l.Arch)
+		if err != nil {
+			return fmt.Errorf("filelists.xml: %w", err)
+		}
+		p.Files = l.Files
+	}
+	return nil
+}
+
+func mergeOther(pkgs []*Package, r io.Reader) error {
+	others, err := DecodeOther(r)
+	if err != nil {
+		return err
+	}
+	if len(others) != len(pkgs) {
+		return fmt.Errorf("other.xml has %d packages, primary.xml %d", len(others), len(pkgs))
+	}
+	idx := indexPackages(pkgs)
+	for _, o := range others {
+		p, err := idx.take(o.PkgID, o.Name, o.Arch)
+		if err != nil {
+			return fmt.Errorf("other.xml: %w", err)
+		}
+		p.Changelogs = o.Changelogs
+	}
+	return nil
+}
+
