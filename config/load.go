@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -70,7 +71,7 @@ func Load(path string, env LookupEnv) (*Config, error) {
 func Parse(data []byte, name string, env LookupEnv) (*Config, error) {
 	c := base()
 	c.File = name
-	w := &walker{lines: map[string]int{}}
+	w := &walker{lines: map[string]int{}, at: map[int]string{}, keys: map[int][]string{}}
 	early := decode(data, c, w)
 	dir, err := filepath.Abs(filepath.Dir(name))
 	if err != nil {
@@ -86,7 +87,7 @@ func decode(data []byte, c *Config, w *walker) Problems {
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
 		return nil // an empty file: all defaults
 	} else if err != nil {
-		return yamlProblems(err, nil)
+		return yamlProblems(err, w)
 	}
 	var ps Problems
 	var more yaml.Node
@@ -104,7 +105,7 @@ func decode(data []byte, c *Config, w *walker) Problems {
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
 	if err := strict.Decode(c); err != nil {
-		ps = append(ps, yamlProblems(err, w.lines)...)
+		ps = append(ps, yamlProblems(err, w)...)
 	}
 	return ps
 }
@@ -123,6 +124,7 @@ func finish(c *Config, dir string, lines map[string]int, env LookupEnv, early Pr
 	if len(ps) == 0 {
 		return c, nil
 	}
+	defer sortByLine(ps)
 	for i := range ps {
 		p := &ps[i]
 		p.File = c.File
@@ -223,4 +225,19 @@ func (t *TLS) resolve(abs func(*string)) {
 	abs(&t.CA)
 	abs(&t.Cert)
 	abs(&t.Key)
+}
+
+// sortByLine orders problems by line, those without a line last.
+func sortByLine(ps Problems) {
+	slices.SortStableFunc(ps, func(a, b Problem) int {
+		switch {
+		case a.Line == b.Line:
+			return 0
+		case a.Line == 0:
+			return 1
+		case b.Line == 0:
+			return -1
+		}
+		return a.Line - b.Line
+	})
 }

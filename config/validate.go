@@ -112,40 +112,36 @@ func (c *Config) validateSources(ps *problems) {
 }
 
 func (c *Config) validateSourceURL(ps *problems, p string, s Source) {
-	if s.URL == "" {
+	schemes, known := sourceSchemes[s.Kind]
+	switch {
+	case s.Kind != "" && !known:
+		ps.add(p+".kind", "%q is not a source kind; use %s", s.Kind, oneOf(sourceKinds...))
+		return
+	case s.URL == "":
 		ps.add(p+".url", "required; e.g. https://vault.example.org/8/BaseOS/Source/, file:///srv/srpms or s3://bucket/prefix")
 		return
-	}
-	if s.Kind == SourceDir && !strings.Contains(s.URL, "://") {
-		return // a local folder
+	case !strings.Contains(s.URL, "://"):
+		if s.Kind != SourceDir {
+			ps.add(p+".url", "%q is a path; kind %s needs a URL such as file://%s", s.URL, s.Kind, s.URL)
+		}
+		return
 	}
 	u, err := url.Parse(s.URL)
-	if err != nil {
+	switch {
+	case err != nil:
 		ps.add(p+".url", "%q is not a URL: %v", s.URL, unwrapURLError(err))
-		return
-	}
-	if !slices.Contains([]string{"https", "http", "file", "s3", "ssh", "git"}, u.Scheme) {
+	case !slices.Contains([]string{"https", "http", "file", "s3", "ssh", "git"}, u.Scheme):
 		ps.add(p+".url", "scheme %q not supported; use https, http, file or s3", u.Scheme)
-		return
-	}
-	schemes, ok := sourceSchemes[s.Kind]
-	if s.Kind == "" {
-		ps.add(p+".kind", "required for %s URLs; use rpm-md, dir, s3 or dist-git", u.Scheme)
-		return
-	}
-	if !ok {
-		kinds := []string{string(SourceRPMMD), string(SourceDir), string(SourceS3), string(SourceDistGit)}
-		ps.add(p+".kind", "%q is not a source kind; use %s", s.Kind, oneOf(kinds...))
-		return
-	}
-	if !slices.Contains(schemes, u.Scheme) {
+	case s.Kind == "":
+		ps.add(p+".kind", "required with %s URLs; use %s", u.Scheme, oneOf(sourceKinds...))
+	case !slices.Contains(schemes, u.Scheme):
 		ps.add(p+".url", "kind %s cannot read %s URLs; use an %s URL or another kind", s.Kind, u.Scheme, oneOf(schemes...))
-		return
-	}
-	if (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "s3") && u.Host == "" {
+	case u.Scheme != "file" && u.Host == "":
 		ps.add(p+".url", "%q has no host", s.URL)
 	}
 }
+
+var sourceKinds = []string{string(SourceRPMMD), string(SourceDir), string(SourceS3), string(SourceDistGit)}
 
 func (c *Config) validateArches(ps *problems) {
 	if len(c.Arches) == 0 {
@@ -206,10 +202,10 @@ var versionRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 // checkRef checks that name is one of names; what says which section it refers to.
 func (c *Config) checkRef(ps *problems, p, name, what string, names []string) {
 	switch {
-	case name == "" && len(names) > 1:
-		ps.add(p, "required when there is more than one %s; use one of %s", what, strings.Join(names, ", "))
-	case name == "":
+	case name == "" && len(names) == 0:
 		ps.add(p, "required; no %s is configured", what)
+	case name == "":
+		ps.add(p, "required when there is more than one %s; use %s", what, oneOf(names...))
 	case !slices.Contains(names, name):
 		if len(names) == 0 {
 			ps.add(p, "no %s named %q; none is configured", what, name)
@@ -222,7 +218,9 @@ func (c *Config) checkRef(ps *problems, p, name, what string, names []string) {
 func (c *Config) sourceNames() []string {
 	var n []string
 	for _, s := range c.Sources {
-		n = append(n, s.Name)
+		if s.Name != "" && !slices.Contains(n, s.Name) {
+			n = append(n, s.Name)
+		}
 	}
 	return n
 }
@@ -230,7 +228,9 @@ func (c *Config) sourceNames() []string {
 func (c *Config) archNames() []string {
 	var n []string
 	for _, a := range c.Arches {
-		n = append(n, a.Name)
+		if a.Name != "" && !slices.Contains(n, a.Name) {
+			n = append(n, a.Name)
+		}
 	}
 	return n
 }
@@ -238,7 +238,9 @@ func (c *Config) archNames() []string {
 func (c *Config) repoNames() []string {
 	var n []string
 	for _, r := range c.Stores.Repositories {
-		n = append(n, r.Name)
+		if r.Name != "" && !slices.Contains(n, r.Name) {
+			n = append(n, r.Name)
+		}
 	}
 	return n
 }
@@ -246,7 +248,9 @@ func (c *Config) repoNames() []string {
 func (c *Config) streamNames() []string {
 	var n []string
 	for _, s := range c.Streams {
-		n = append(n, s.Name)
+		if s.Name != "" && !slices.Contains(n, s.Name) {
+			n = append(n, s.Name)
+		}
 	}
 	return n
 }

@@ -49,7 +49,7 @@ func (c *Config) validateBuilder(ps *problems) {
 		t, ok := b.Mock.Templates[st.Name]
 		switch {
 		case !ok:
-			ps.add("builder.mock.templates", "no template for stream %q (streams[%d]); add %s: centos-stream-8-{arch} or similar", st.Name, i, st.Name)
+			ps.add("builder.mock.templates", "no mock template for stream %q (streams[%d]); add a line %s: <mock config>, such as centos-stream-8-{arch}", st.Name, i, st.Name)
 		case len(st.Arches) > 1 && !strings.Contains(t, "{arch}"):
 			ps.add("builder.mock.templates."+st.Name, "%q has no {arch} but the stream builds %s; write e.g. centos-stream-8-{arch}", t, strings.Join(st.Arches, ", "))
 		}
@@ -208,6 +208,10 @@ func checkURL(ps *problems, p, u string, required bool, schemes ...string) {
 		if required {
 			ps.add(p, "required; a %s URL", oneOf(schemes...))
 		}
+		return
+	}
+	if !strings.Contains(u, "://") {
+		ps.add(p, "%q has no scheme; use a %s URL", u, oneOf(schemes...))
 		return
 	}
 	pu, err := url.Parse(u)

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -15,7 +16,9 @@ import (
 // it reports unknown fields and malformed durations with their field paths,
 // and records the line of every path so later problems can point at it.
 type walker struct {
-	lines map[string]int
+	lines map[string]int   // the line of each path (its first occurrence)
+	at    map[int]string   // the deepest path on each line
+	keys  map[int][]string // the paths of the mapping keys on each line
 	probs problems
 }
 
@@ -38,6 +41,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 	if path != "" {
 		if _, seen := w.lines[path]; !seen {
 			w.lines[path] = n.Line
+		}
+		if len(path) > len(w.at[n.Line]) {
+			w.at[n.Line] = path
 		}
 	}
 	switch {
@@ -64,9 +70,11 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 			w.walk(v, t, path) // merge key
 			continue
 		}
+		w.keys[k.Line] = append(w.keys[k.Line], join(path, k.Value))
 		f, ok := fields[k.Value]
 		if !ok {
 			w.probs.addLine(k.Line, join(path, k.Value), "unknown field%s", suggest(k.Value, fields))
+			w.at[k.Line] = join(path, k.Value)
 			continue
 		}
 		w.walk(v, f, join(path, k.Value))
@@ -148,7 +156,7 @@ func join(path, field string) string {
 // yamlProblems turns the errors of yaml.v3's decoder ("line 7: cannot
 // unmarshal ...") into problems, leaving out those the walker reported
 // better: unknown fields and durations.
-func yamlProblems(err error, lines map[string]int) Problems {
+func yamlProblems(err error, w *walker) Problems {
 	te, ok := err.(*yaml.TypeError)
 	if !ok {
 		line, msg := splitLine(strings.TrimPrefix(err.Error(), "yaml: "))
@@ -160,9 +168,23 @@ func yamlProblems(err error, lines map[string]int) Problems {
 			continue
 		}
 		line, msg := splitLine(msg)
-		ps = append(ps, Problem{Line: line, Path: pathAt(lines, line), Message: msg})
+		ps = append(ps, Problem{Line: line, Path: w.pathAt(line, msg), Message: plainTypeError(msg)})
 	}
 	return ps
+}
+
+// pathAt returns the field path a decoder error on line is about: the key a
+// duplicate-key error names, else the deepest path on the line.
+func (w *walker) pathAt(line int, msg string) string {
+	var key string
+	if _, err := fmt.Sscanf(msg, "mapping key %q", &key); err == nil {
+		for _, p := range w.keys[line] {
+			if p == key || strings.HasSuffix(p, "."+key) {
+				return p
+			}
+		}
+	}
+	return w.at[line]
 }
 
 // splitLine splits "line 3: did not find expected key" into 3 and the message.
@@ -179,13 +201,33 @@ func splitLine(msg string) (int, string) {
 	return n, tail
 }
 
-// pathAt returns the deepest field path that starts at line, or "".
-func pathAt(lines map[string]int, line int) string {
-	best := ""
-	for p, l := range lines {
-		if l == line && len(p) > len(best) {
-			best = p
-		}
+var typeErrorRE = regexp.MustCompile("^cannot unmarshal !!(\\w+) (?:`(.*)` )?into (.+)$")
+
+// plainTypeError rewrites "cannot unmarshal !!str `two` into int" as
+// "got `two`; want a whole number".
+func plainTypeError(msg string) string {
+	m := typeErrorRE.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
 	}
-	return best
+	got := "a " + yamlKinds[m[1]]
+	if m[2] != "" {
+		got = "`" + m[2] + "`"
+	}
+	want := "a " + m[3]
+	switch t := m[3]; {
+	case strings.HasPrefix(t, "[]"):
+		want = "a list (- item lines or [a, b])"
+	case strings.HasPrefix(t, "map["), strings.HasPrefix(t, "config."):
+		want = "a mapping (field: value lines)"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"):
+		want = "a whole number"
+	case t == "bool":
+		want = "true or false"
+	case t == "string":
+		want = "a string"
+	}
+	return "got " + got + "; want " + want
 }
+
+var yamlKinds = map[string]string{"str": "string", "int": "number", "float": "number", "bool": "boolean", "seq": "list", "map": "mapping", "null": "null"}
