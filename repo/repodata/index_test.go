@@ -1,0 +1,263 @@
+package repodata
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/rpm"
+	"github.com/kabiforge/kabiforge/repo/sign"
+)
+
+// sharedRPMs copies the createrepo_c test packages into a new directory.
+func sharedRPMs(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	pkgs, _ := filepath.Glob(filepath.Join(testutil.SharedData(t, "rpm", "createrepo_c", "packages"), "*.rpm"))
+	if len(pkgs) == 0 {
+		t.Fatal("no createrepo_c test packages")
+	}
+	for _, p := range pkgs {
+		copyFile(t, p, filepath.Join(dir, filepath.Base(p)))
+	}
+	return dir
+}
+
+// countingOpener counts the RPMs Index reads.
+func countingOpener(n *atomic.Int32) func(string) (*rpm.Package, error) {
+	return func(path string) (*rpm.Package, error) {
+		n.Add(1)
+		return rpm.Open(path)
+	}
+}
+
+func TestIndexWritesChecksumNamedZstdByDefault(t *testing.T) {
+	dir := sharedRPMs(t)
+	now := time.Unix(1700000000, 0)
+	res, err := Index(context.Background(), dir, Options{Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Repomd.Revision != "1700000000" {
+		t.Errorf("revision %q, want the Now time", res.Repomd.Revision)
+	}
+	for _, kind := range []string{"primary", "filelists", "other"} {
+		d := res.Repomd.Find(kind)
+		if d == nil {
+			t.Fatalf("repomd.xml lacks %s", kind)
+		}
+		want := "repodata/" + d.Checksum + "-" + kind + ".xml.zst"
+		if d.Location != want || d.ChecksumType != "sha256" || d.OpenChecksumType != "sha256" || d.Timestamp != now.Unix() {
+			t.Errorf("%s: %+v, want location %s, sha256 and timestamp %d", kind, d, want, now.Unix())
+		}
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(d.Location)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.HasPrefix(b, magicZstd) || int64(len(b)) != d.Size || d.OpenSize <= d.Size {
+			t.Errorf("%s: %d bytes, zstd=%v, repomd size %d open-size %d", kind, len(b), bytes.HasPrefix(b, magicZstd), d.Size, d.OpenSize)
+		}
+	}
+	repo, err := ReadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(repo.Packages) != res.Packages || res.Packages != 12 {
+		t.Errorf("read back %d packages, indexed %d, want 12", len(repo.Packages), res.Packages)
+	}
+	assertNoLeftovers(t, dir)
+}
+
+func TestIndexGzip(t *testing.T) {
+	dir := sharedRPMs(t)
+	res, err := Index(context.Background(), dir, Options{Compression: Gzip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Repomd.Find("primary").Location; !strings.HasSuffix(loc, "-primary.xml.gz") {
+		t.Errorf("primary at %s, want .xml.gz", loc)
+	}
+	if _, err := ReadRepo(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ParseCompression("lzma"); err == nil || !strings.Contains(err.Error(), "lzma") {
+		t.Errorf("ParseCompression(lzma) = %v, want an error naming it", err)
+	}
+}
+
+// assertNoLeftovers fails if Index left temporary directories in dir.
+func assertNoLeftovers(t *testing.T, dir string) {
+	t.Helper()
+	tmps, _ := filepath.Glob(filepath.Join(dir, ".repodata-*"))
+	if len(tmps) > 0 {
+		t.Errorf("temporary directories left behind: %v", tmps)
+	}
+}
+
+func TestIndexBadRPMLeavesNoRepodata(t *testing.T) {
+	good := filepath.Join(testutil.SharedData(t, "rpm", "createrepo_c", "packages"), "fake_bash-1.1.1-1.x86_64.rpm")
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt := bytes.Clone(data)
+	copy(corrupt[96+16+8:], []byte{0x7f, 0xff, 0xff, 0xff}) // signature header: absurd index count
+	cases := []struct {
+		name    string
+		content []byte
+		want    string
+	}{
+		{"truncated.rpm", data[:len(data)/3], "truncated"},
+		{"notes.rpm", bytes.Repeat([]byte("just some text, not a package\n"), 10), "not an RPM"},
+		{"corrupt.rpm", corrupt, "signature header"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			copyFile(t, good, filepath.Join(dir, "fake_bash-1.1.1-1.x86_64.rpm"))
+			if err := os.WriteFile(filepath.Join(dir, c.name), c.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Index(context.Background(), dir, Options{})
+			if err == nil || !strings.Contains(err.Error(), c.name) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Index error %v, want one naming %s and %q", err, c.name, c.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "repodata")); !os.IsNotExist(err) {
+				t.Errorf("repodata exists after a failed index (stat: %v)", err)
+			}
+			assertNoLeftovers(t, dir)
+		})
+	}
+}
+
+func TestIndexFailureKeepsPreviousRepodata(t *testing.T) {
+	dir := sharedRPMs(t)
+	if _, err := Index(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken.rpm"), []byte("nope"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Index(context.Background(), dir, Options{}); err == nil {
+		t.Fatal("Index succeeded with broken.rpm in the directory")
+	}
+	after, err := os.ReadFile(filepath.Join(dir, "repodata", "repomd.xml"))
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("previous repomd.xml changed or vanished (err %v)", err)
+	}
+	if _, err := ReadRepo(dir); err != nil {
+		t.Errorf("previous metadata no longer reads: %v", err)
+	}
+	assertNoLeftovers(t, dir)
+}
+
+func TestIndexUpdateRereadsOnlyChangedPackages(t *testing.T) {
+	dir := sharedRPMs(t)
+	var opened atomic.Int32
+	opts := Options{Update: true, Open: countingOpener(&opened)}
+	if res, err := Index(context.Background(), dir, opts); err != nil || res.Reused != 0 || opened.Load() != 12 {
+		t.Fatalf("first index: %+v, %v, %d opened; want 12 read, none reused", res, err, opened.Load())
+	}
+	full, err := ReadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Add one package, touch one (same content, new mtime), remove one.
+	opened.Store(0)
+	copyFile(t, filepath.Join(testutil.SharedData(t, "rpm", "go-rpmutils"), "one-epoch-0.1-1.x86_64.rpm"), filepath.Join(dir, "one-epoch-0.1-1.x86_64.rpm"))
+	later := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "Archer-3.4.5-6.x86_64.rpm"), later, later); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(dir, "fake_bash-1.1.1-1.x86_64.rpm")); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Index(context.Background(), dir, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened.Load() != 1 || res.Reused != 11 || res.Packages != 12 {
+		t.Errorf("update read %d RPMs, reused %d of %d; want 1 read, 11 reused, 12 packages", opened.Load(), res.Reused, res.Packages)
+	}
+	updated, err := ReadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Reused records must equal what a full read produced, except the
+	// touched file's mtime.
+	old := make(map[string]*Package)
+	for _, p := range full.Packages {
+		old[p.Location] = p
+	}
+	for _, p := range updated.Packages {
+		switch p.Location {
+		case "fake_bash-1.1.1-1.x86_64.rpm":
+			t.Error("removed package still listed")
+		case "one-epoch-0.1-1.x86_64.rpm":
+			if p.Name != "one-epoch" || p.Epoch != "1" {
+				t.Errorf("added package read as %s", p.NEVRA())
+			}
+		case "Archer-3.4.5-6.x86_64.rpm":
+			if p.FileTime != later.Unix() {
+				t.Errorf("touched package keeps time file=%d, want %d", p.FileTime, later.Unix())
+			}
+			q := *old[p.Location]
+			q.FileTime = p.FileTime
+			for _, d := range diffPackages(p, &q) {
+				t.Errorf("touched package: %s", d)
+			}
+		default:
+			for _, d := range diffPackages(p, old[p.Location]) {
+				t.Errorf("%s: %s", p.Location, d)
+			}
+		}
+	}
+}
+
+func TestIndexSignsFinalRepomd(t *testing.T) {
+	dir := sharedRPMs(t)
+	key, err := sign.Generate("Repo Test", "repo@example.com", sign.Ed25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Index(context.Background(), dir, Options{Signer: sign.NewSigner(key)}); err != nil {
+		t.Fatal(err)
+	}
+	md := filepath.Join(dir, "repodata", "repomd.xml")
+	id, err := key.Keyring().VerifyFile(md, md+".asc")
+	if err != nil {
+		t.Fatalf("repomd.xml.asc does not verify: %v", err)
+	}
+	if id != key.KeyID() {
+		t.Errorf("signed by %s, want %s", id, key.KeyID())
+	}
+}
+
+type failingSigner struct{}
+
+func (failingSigner) Detach(w io.Writer, r io.Reader) error { return errors.New("card removed") }
+
+func TestIndexSignerFailureLeavesNoRepodata(t *testing.T) {
+	dir := sharedRPMs(t)
+	_, err := Index(context.Background(), dir, Options{Signer: failingSigner{}})
+	if err == nil || !strings.Contains(err.Error(), "sign repomd.xml") || !strings.Contains(err.Error(), "card removed") {
+		t.Fatalf("Index error %v, want the signing failure", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "repodata")); !os.IsNotExist(err) {
+		t.Errorf("repodata exists after a failed signature (stat: %v)", err)
+	}
+	assertNoLeftovers(t, dir)
+}
