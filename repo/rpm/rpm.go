@@ -48,13 +48,13 @@ type Package struct {
 	SourceRPM string
 
 	Summary, Description, URL, License, Vendor, Group, Packager, BuildHost string
-	BuildTime                                                             time.Time
-	Size                                                                  Sizes
+	BuildTime                                                              time.Time
+	Size                                                                   Sizes
 	// HeaderStart and HeaderEnd delimit the main header in the file, as
 	// rpm-md's rpm:header-range does.
 	HeaderStart, HeaderEnd int64
 
-	Provides, Requires, Conflicts, Obsoletes      []Dep
+	Provides, Requires, Conflicts, Obsoletes    []Dep
 	Recommends, Suggests, Supplements, Enhances []Dep
 
 	Files     []File
