@@ -1,0 +1,136 @@
+package kabi
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ParseSymvers reads a Module.symvers or Module.kabi_<arch> file:
+//
+//	0xCRC<TAB>symbol<TAB>module<TAB>EXPORT_SYMBOL[_GPL][<TAB>namespace]
+//
+// Four columns (3.10, 4.18) or five (5.x, namespace last and often empty) are
+// accepted, and the 5.4–5.9 order with the namespace third. Some RHEL 7 lists
+// separate columns by spaces; a line without TAB is split on spaces. The module
+// column may be a path. name is used in errors.
+func ParseSymvers(r io.Reader, name string) (*ABI, error) {
+	abi := NewABI(name)
+	first := make(map[string]int)
+	err := eachLine(r, name, func(n int, line string) error {
+		s, err := parseSymversRow(line)
+		if err != nil {
+			return parseErr(name, n, "%v", err)
+		}
+		if prev, ok := first[s.Name]; ok {
+			return parseErr(name, n, "symbol %s listed again (first at line %d)", s.Name, prev)
+		}
+		first[s.Name] = n
+		return abi.Add(s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return abi, nil
+}
+
+// ReadSymversFile reads a Module.symvers-format file, compressed or not
+// (gzip, xz and zstd are recognised by their magic, as in symvers.gz). A file
+// whose name starts with "Module.kabi" is a stablelist with CRCs: all its
+// symbols are marked stablelisted.
+func ReadSymversFile(path string) (*ABI, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := decompress(f, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	abi, err := ParseSymvers(r, path)
+	if err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(filepath.Base(path), "Module.kabi") {
+		abi.SetStablelist(abi.AsStablelist())
+	}
+	return abi, nil
+}
+
+func parseSymversRow(line string) (Symbol, error) {
+	var f []string
+	if strings.IndexByte(line, '\t') >= 0 {
+		f = strings.Split(line, "\t")
+	} else {
+		f = strings.Fields(line)
+	}
+	if len(f) != 4 && len(f) != 5 {
+		if strings.TrimSpace(line) == "" {
+			return Symbol{}, fmt.Errorf("blank line")
+		}
+		return Symbol{}, fmt.Errorf("want 4 or 5 TAB-separated columns (crc, symbol, module, export type[, namespace]), got %d", len(f))
+	}
+	crc, err := parseCRC(f[0])
+	if err != nil {
+		return Symbol{}, err
+	}
+	s := Symbol{Name: f[1], CRC: crc, Module: f[2], Export: f[3]}
+	if len(f) == 5 {
+		s.Namespace = f[4]
+		// Linux 5.4–5.9 wrote crc, symbol, namespace, module, export.
+		if !isExport(f[3]) && isExport(f[4]) {
+			s.Namespace, s.Module, s.Export = f[2], f[3], f[4]
+		}
+	}
+	if err := checkName("symbol", s.Name); err != nil {
+		return Symbol{}, err
+	}
+	if err := checkName("module", s.Module); err != nil {
+		return Symbol{}, err
+	}
+	if !isExport(s.Export) {
+		return Symbol{}, fmt.Errorf("export type %q does not start with EXPORT_", s.Export)
+	}
+	if s.Namespace != "" {
+		if err := checkName("namespace", s.Namespace); err != nil {
+			return Symbol{}, err
+		}
+	}
+	return s, nil
+}
+
+func isExport(s string) bool { return strings.HasPrefix(s, "EXPORT_") && checkName("export", s) == nil }
+
+// parseCRC parses "0x" followed by one to eight hex digits.
+func parseCRC(s string) (uint32, error) {
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok {
+		return 0, fmt.Errorf("CRC %q does not start with 0x", s)
+	}
+	if len(h) == 0 || len(h) > 8 {
+		return 0, fmt.Errorf("CRC %q: want 1 to 8 hex digits after 0x", s)
+	}
+	v, err := strconv.ParseUint(h, 16, 32)
+	if err != nil {
+		return 0, fmt.Errorf("CRC %q is not hexadecimal", s)
+	}
+	return uint32(v), nil
+}
+
+// checkName accepts a non-empty token of printable ASCII without spaces.
+func checkName(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("empty %s", what)
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			return fmt.Errorf("%s %q contains byte 0x%02x", what, s, c)
+		}
+	}
+	return nil
+}
