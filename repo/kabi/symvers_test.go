@@ -78,17 +78,17 @@ func TestParseSymversRowsOfEachKernelGeneration(t *testing.T) {
 func TestParseSymversRejectsBadLinesWithFileAndLine(t *testing.T) {
 	good := "0x75d19f57\tsym_a\tvmlinux\tEXPORT_SYMBOL\n"
 	cases := map[string]struct{ in, msg string }{
-		"three columns":    {"0x1\tsym\tvmlinux\n", "want 4 or 5"},
-		"six columns":      {"0x1\tsym\tvmlinux\tEXPORT_SYMBOL\tNS\textra\n", "want 4 or 5"},
-		"no 0x":            {"75d19f57\tsym\tvmlinux\tEXPORT_SYMBOL\n", "does not start with 0x"},
-		"not hex":          {"0xzz\tsym\tvmlinux\tEXPORT_SYMBOL\n", "not hexadecimal"},
-		"crc too long":     {"0x123456789\tsym\tvmlinux\tEXPORT_SYMBOL\n", "1 to 8 hex digits"},
-		"bad export":       {"0x1\tsym\tvmlinux\tSYMBOL\n", "EXPORT_"},
-		"empty module":     {"0x1\tsym\t\tEXPORT_SYMBOL\n", "empty module"},
-		"duplicate":        {"0x1\tsym_a\tvmlinux\tEXPORT_SYMBOL\n", "listed again (first at line 1)"},
-		"blank line":       {"\n", "blank line"},
-		"crlf":             {"0x1\tsym\tvmlinux\tEXPORT_SYMBOL\r\n", "carriage return"},
-		"space in symbol":  {"0x1\tsy m\tvmlinux\tEXPORT_SYMBOL\n", "contains byte 0x20"},
+		"three columns":   {"0x1\tsym\tvmlinux\n", "want 4 or 5"},
+		"six columns":     {"0x1\tsym\tvmlinux\tEXPORT_SYMBOL\tNS\textra\n", "want 4 or 5"},
+		"no 0x":           {"75d19f57\tsym\tvmlinux\tEXPORT_SYMBOL\n", "does not start with 0x"},
+		"not hex":         {"0xzz\tsym\tvmlinux\tEXPORT_SYMBOL\n", "not hexadecimal"},
+		"crc too long":    {"0x123456789\tsym\tvmlinux\tEXPORT_SYMBOL\n", "1 to 8 hex digits"},
+		"bad export":      {"0x1\tsym\tvmlinux\tSYMBOL\n", "EXPORT_"},
+		"empty module":    {"0x1\tsym\t\tEXPORT_SYMBOL\n", "empty module"},
+		"duplicate":       {"0x1\tsym_a\tvmlinux\tEXPORT_SYMBOL\n", "listed again (first at line 1)"},
+		"blank line":      {"\n", "blank line"},
+		"crlf":            {"0x1\tsym\tvmlinux\tEXPORT_SYMBOL\r\n", "carriage return"},
+		"space in symbol": {"0x1\tsy m\tvmlinux\tEXPORT_SYMBOL\n", "contains byte 0x20"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
