@@ -216,7 +216,7 @@ func TestExampleNamesEverySetting(t *testing.T) {
 	if err := yaml.Unmarshal(Example(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	w := &walker{lines: map[string]int{}, at: map[int]string{}, keys: map[int][]string{}}
+	w := newWalker()
 	w.walk(&doc, reflect.TypeOf(Config{}), "")
 	shown := map[string]bool{}
 	for _, paths := range w.keys {

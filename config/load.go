@@ -26,6 +26,9 @@ const (
 	EnvSigningPassphrase = "KABIFORGE_SIGNING_PASSPHRASE" // the signing key's passphrase
 )
 
+// maxFileSize bounds a configuration file.
+const maxFileSize = 1 << 20
+
 // LookupEnv looks up an environment variable; os.LookupEnv is one.
 type LookupEnv func(key string) (string, bool)
 
@@ -71,7 +74,7 @@ func Load(path string, env LookupEnv) (*Config, error) {
 func Parse(data []byte, name string, env LookupEnv) (*Config, error) {
 	c := base()
 	c.File = name
-	w := &walker{lines: map[string]int{}, at: map[int]string{}, keys: map[int][]string{}}
+	w := newWalker()
 	early := decode(data, c, w)
 	dir, err := filepath.Abs(filepath.Dir(name))
 	if err != nil {
@@ -82,6 +85,9 @@ func Parse(data []byte, name string, env LookupEnv) (*Config, error) {
 
 // decode parses data strictly into c, returning every problem found.
 func decode(data []byte, c *Config, w *walker) Problems {
+	if len(data) > maxFileSize {
+		return Problems{{Message: fmt.Sprintf("%d bytes; a configuration file is at most %d", len(data), maxFileSize)}}
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
@@ -102,6 +108,9 @@ func decode(data []byte, c *Config, w *walker) Problems {
 	}
 	w.walk(&doc, reflect.TypeOf(*c), "")
 	ps = append(ps, w.probs.list...)
+	if w.nodes > maxNodes {
+		return ps // do not let the decoder expand the aliases too
+	}
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
 	if err := strict.Decode(c); err != nil {

@@ -2,11 +2,13 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // parse parses text as dir/kabiforge.yaml with an empty environment.
@@ -276,6 +278,28 @@ func TestStrictUnknownFields(t *testing.T) {
 		if !found {
 			t.Errorf("%q:\n got %q\nwant %q among them", tt.yaml, got, tt.want)
 		}
+	}
+}
+
+func TestAliasBombIsRefused(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("x0: &x0 {name: a, url: ./a, unsigned: true}\n")
+	for i := 1; i < 400; i++ {
+		fmt.Fprintf(&b, "x%d: &x%d {<<: *x%d}\n", i, i, i-1)
+	}
+	b.WriteString("sources: [")
+	for i := 0; i < 400; i++ {
+		b.WriteString("*x399, ")
+	}
+	b.WriteString("]\n")
+	start := time.Now()
+	_, ps := parse(t, t.TempDir(), b.String())
+	if time.Since(start) > 5*time.Second {
+		t.Errorf("took %v", time.Since(start))
+	}
+	want := "the file expands to over 100000 nodes through aliases; write it out plainly"
+	if !slices.ContainsFunc(ps, func(p Problem) bool { return p.Message == want }) {
+		t.Errorf("problems %v lack %q", ps, want)
 	}
 }
 

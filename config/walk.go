@@ -20,12 +20,24 @@ type walker struct {
 	at    map[int]string   // the deepest path on each line
 	keys  map[int][]string // the paths of the mapping keys on each line
 	probs problems
+	nodes int // nodes visited, bounded by maxNodes against alias bombs
+}
+
+// maxNodes bounds the nodes a file may expand to through aliases.
+const maxNodes = 100_000
+
+func newWalker() *walker {
+	return &walker{lines: map[string]int{}, at: map[int]string{}, keys: map[int][]string{}}
 }
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
 func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
-	if n == nil {
+	if n == nil || w.nodes > maxNodes {
+		return
+	}
+	if w.nodes++; w.nodes > maxNodes {
+		w.probs.addLine(n.Line, path, "the file expands to over %d nodes through aliases; write it out plainly", maxNodes)
 		return
 	}
 	if n.Kind == yaml.DocumentNode {
