@@ -1,0 +1,63 @@
+package config
+
+import (
+	"path"
+	"strings"
+)
+
+// Source returns the source named name.
+func (c *Config) Source(name string) (Source, bool) { return find(c.Sources, name, Source.named) }
+
+// Stream returns the stream named name.
+func (c *Config) Stream(name string) (Stream, bool) { return find(c.Streams, name, Stream.named) }
+
+// Arch returns the arch named name.
+func (c *Config) Arch(name string) (Arch, bool) { return find(c.Arches, name, Arch.named) }
+
+// Kmod returns the kmod named name.
+func (c *Config) Kmod(name string) (Kmod, bool) { return find(c.Kmods, name, Kmod.named) }
+
+// Repository returns the repository named name.
+func (c *Config) Repository(name string) (Repository, bool) {
+	return find(c.Stores.Repositories, name, Repository.named)
+}
+
+func (s Source) named() string     { return s.Name }
+func (s Stream) named() string     { return s.Name }
+func (a Arch) named() string       { return a.Name }
+func (k Kmod) named() string       { return k.Name }
+func (r Repository) named() string { return r.Name }
+
+func find[T any](list []T, name string, nameOf func(T) string) (T, bool) {
+	for _, v := range list {
+		if nameOf(v) == name {
+			return v, true
+		}
+	}
+	var zero T
+	return zero, false
+}
+
+// Matches reports whether a kernel's version and release belong to the
+// stream: the version is Version or starts with Version + ".", and the
+// release matches the Release pattern.
+func (s Stream) Matches(version, release string) bool {
+	if version != s.Version && !strings.HasPrefix(version, s.Version+".") {
+		return false
+	}
+	ok, err := path.Match(s.Release, release)
+	return err == nil && ok
+}
+
+// BuildsFor reports whether the kmod is built for the stream.
+func (k Kmod) BuildsFor(stream string) bool {
+	if len(k.Streams) == 0 {
+		return true
+	}
+	for _, s := range k.Streams {
+		if s == stream {
+			return true
+		}
+	}
+	return false
+}
