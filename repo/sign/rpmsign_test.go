@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,69 @@ func assertNoTempFiles(t *testing.T, dir string) {
 		if strings.Contains(e.Name(), ".tmp") {
 			t.Errorf("temporary file left behind: %s", e.Name())
 		}
+	}
+}
+
+func TestSignRefusesBadPackagesAndLeavesNothingBehind(t *testing.T) {
+	dir := t.TempDir()
+	good := buildRPM(t, dir, "badinput")
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := readRPMHeaders(strings.NewReader(string(data)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corruptHeader := append([]byte(nil), data...)
+	corruptHeader[f.mainStart+20] ^= 0xff // an index entry of the main header
+	work := t.TempDir()
+	cases := map[string]struct {
+		data []byte
+		want string
+	}{
+		"truncated in payload": {data[:len(data)-100], "truncated"},
+		"truncated in header":  {data[:f.mainStart+40], "truncated"},
+		"not an RPM":           {[]byte("<html>404 not found</html>\n" + strings.Repeat("x", 200)), "not an RPM"},
+		"empty":                {nil, "truncated"},
+		"corrupt header":       {corruptHeader, "header"},
+	}
+	key := testKey(t, Ed25519)
+	for name, c := range cases {
+		t.Run(name, func(t *testing.T) {
+			p := filepath.Join(work, strings.ReplaceAll(name, " ", "-")+".rpm")
+			if err := os.WriteFile(p, c.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			dst := p + ".signed"
+			for _, sign := range []func() error{
+				func() error { return NewSigner(key).SignRPM(p) },
+				func() error { return NewSigner(key).SignRPMTo(p, dst) },
+			} {
+				err := sign()
+				if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), c.want) {
+					t.Errorf("got %v, want an error naming %s and saying %q", err, p, c.want)
+				}
+			}
+			after, _ := os.ReadFile(p)
+			if !bytes.Equal(after, c.data) {
+				t.Error("the input file was modified")
+			}
+			if _, err := os.Stat(dst); err == nil {
+				t.Error("a signed copy was written for bad input")
+			}
+			if _, err := key.Keyring().VerifyRPM(p); err == nil || !strings.Contains(err.Error(), p) {
+				t.Errorf("VerifyRPM: %v", err)
+			}
+		})
+	}
+	assertNoTempFiles(t, work)
+}
+
+func TestVerifyRejectsUnsignedPackage(t *testing.T) {
+	pkg := buildRPM(t, t.TempDir(), "unsigned")
+	_, err := testKey(t, Ed25519).Keyring().VerifyRPM(pkg)
+	if err == nil || !strings.Contains(err.Error(), "not signed") {
+		t.Errorf("VerifyRPM of an unsigned package: %v", err)
 	}
 }
