@@ -67,6 +67,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.versionCommand(),
 		a.repoCommand(),
 		a.configCommand(),
+		a.keyCommand(),
 	)
 	return root
 }

@@ -9,7 +9,8 @@ func (a *app) repoCommand() *cobra.Command {
 		Short: "Index, sign, publish and serve rpm-md repositories",
 	}
 	cmd.AddCommand(
-	// each subcommand is defined in its own file: repo_<name>.go
+		// each subcommand is defined in its own file: repo_<name>.go
+		a.repoSignCommand(),
 	)
 	return cmd
 }
