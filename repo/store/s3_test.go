@@ -1,0 +1,229 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/store"
+	"github.com/kabiforge/kabiforge/repo/store/storetest"
+)
+
+// s3Server is an S3-protocol endpoint with one bucket.
+type s3Server struct {
+	endpoint, accessKey, secretKey, bucket string
+}
+
+func startVersityGW(t *testing.T) s3Server {
+	e, ak, sk, b := testutil.StartVersityGW(t)
+	return s3Server{e, ak, sk, b}
+}
+
+func startGoFakeS3(t *testing.T) s3Server {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("fake"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	return s3Server{srv.URL, "ak", "sk", "fake"}
+}
+
+// smallParts makes multipart uploads start at S3's minimum part size and
+// listings page every 7 keys, so the contract exercises both quickly.
+func (srv s3Server) config(prefix string) store.S3Config {
+	return store.S3Config{
+		Bucket:             srv.bucket,
+		Prefix:             prefix,
+		Endpoint:           srv.endpoint,
+		Region:             "us-east-1",
+		PathStyle:          true,
+		PartSize:           store.MinPartSize,
+		MultipartThreshold: store.MinPartSize,
+		ListPageSize:       7,
+		Credentials:        credentials.NewStaticCredentialsProvider(srv.accessKey, srv.secretKey, ""),
+	}
+}
+
+func (srv s3Server) open(t *testing.T, prefix string) *store.S3 {
+	t.Helper()
+	s, err := store.OpenS3(t.Context(), srv.config(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// perTestPrefix gives every subtest its own empty corner of the bucket.
+func (srv s3Server) contract(t *testing.T, opts storetest.Options) {
+	var n atomic.Int32
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return srv.open(t, fmt.Sprintf("contract/%d", n.Add(1)))
+	}, opts)
+}
+
+func TestS3ContractVersityGW(t *testing.T) {
+	startVersityGW(t).contract(t, storetest.Options{})
+}
+
+// gofakes3 is in-process and fast, but completes multipart uploads
+// unconditionally; publish never relies on that for repomd.xml (small).
+func TestS3ContractGoFakeS3(t *testing.T) {
+	startGoFakeS3(t).contract(t, storetest.Options{IgnoresConditionalMultipart: true})
+}
+
+// Objects above the threshold go up in parts: S3 marks a multipart ETag with
+// "-<parts>".
+func TestS3MultipartUpload(t *testing.T) {
+	srv := startVersityGW(t)
+	s := srv.open(t, "mp")
+	data := make([]byte, 2*store.MinPartSize+1)
+	rand.Read(data)
+	info, err := s.Put(t.Context(), "kernel.rpm", bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(info.Version, `-3"`) || info.Size != int64(len(data)) {
+		t.Errorf("Put = %+v, want a 3-part multipart ETag and size %d", info, len(data))
+	}
+	small, err := s.Put(t.Context(), "repomd.xml", bytes.NewReader(data[:store.MinPartSize]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(small.Version, "-") {
+		t.Errorf("an object at the threshold was uploaded in parts: ETag %s", small.Version)
+	}
+}
+
+// Range reads are what `repo serve` uses for S3; they refuse a changed object.
+func TestS3GetRange(t *testing.T) {
+	s := startVersityGW(t).open(t, "")
+	info, err := s.Put(t.Context(), "a", strings.NewReader("0123456789"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		off, n int64
+		want   string
+	}{{0, 3, "012"}, {7, -1, "789"}, {9, 1, "9"}} {
+		rc, err := s.GetRange(t.Context(), "a", info.Version, tc.off, tc.n)
+		if err != nil {
+			t.Fatalf("GetRange(%d, %d): %v", tc.off, tc.n, err)
+		}
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		if b.String() != tc.want {
+			t.Errorf("GetRange(%d, %d) = %q, want %q", tc.off, tc.n, b.String(), tc.want)
+		}
+	}
+	s.Put(t.Context(), "a", strings.NewReader("changed"))
+	if _, err := s.GetRange(t.Context(), "a", info.Version, 0, 1); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("GetRange of a replaced object error = %v, want ErrConflict", err)
+	}
+}
+
+// Open reads the URL's endpoint and options and takes credentials from the
+// AWS environment; objects land under the URL's prefix.
+func TestOpenS3URL(t *testing.T) {
+	srv := startVersityGW(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", srv.accessKey)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", srv.secretKey)
+	t.Setenv("AWS_CONFIG_FILE", "/nonexistent")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+	u := fmt.Sprintf("s3://%s/repos/el9?endpoint=%s&region=us-east-1&path-style=true&list-page-size=2", srv.bucket, url.QueryEscape(srv.endpoint))
+	s, err := store.Open(t.Context(), u)
+	if err != nil {
+		t.Fatalf("Open(%s): %v", u, err)
+	}
+	if _, err := s.Put(t.Context(), "repodata/repomd.xml", strings.NewReader("x")); err != nil {
+		t.Fatal(err)
+	}
+	root := srv.open(t, "")
+	if _, err := root.Stat(t.Context(), "repos/el9/repodata/repomd.xml"); err != nil {
+		t.Errorf("object not under the URL's prefix: %v", err)
+	}
+}
+
+func TestOpenURLErrors(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"ftp://x/y", `unknown scheme "ftp"`},
+		{"s3://b/p?endpont=http://x", `unknown parameter "endpont"`},
+		{"s3://b?part-size=1024", "below S3's minimum"},
+		{"s3://b?path-style=maybe", "path-style"},
+		{"s3:///p", "no bucket"},
+		{"s3://AKIDSECRET:hunter2@b/p", "credentials do not belong in the URL"},
+	} {
+		_, err := store.Open(context.Background(), tc.url)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%q) error = %v, want one containing %q", tc.url, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("Open(%q) error reveals the secret: %v", tc.url, err)
+		}
+	}
+}
+
+// withoutConditionalWrites puts a proxy in front of a real server that
+// answers every conditional write the way a server lacking the feature does:
+// 501 NotImplemented.
+func withoutConditionalWrites(t *testing.T, srv s3Server) s3Server {
+	target, _ := url.Parse(srv.endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if (r.Method == http.MethodPut || r.Method == http.MethodPost) && (r.Header.Get("If-None-Match") != "" || r.Header.Get("If-Match") != "") {
+			w.WriteHeader(http.StatusNotImplemented)
+			fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NotImplemented</Code><Message>A header you provided implies functionality that is not implemented</Message></Error>`)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	})
+	p := httptest.NewServer(h)
+	t.Cleanup(p.Close)
+	srv.endpoint = p.URL
+	return srv
+}
+
+// Against a server without conditional writes the store refuses
+// PutIfAbsent and CompareAndSwap with ErrUnsupported and writes nothing,
+// rather than silently degrading to a last-writer-wins Put.
+func TestS3WithoutConditionalWrites(t *testing.T) {
+	srv := withoutConditionalWrites(t, startVersityGW(t))
+	s := srv.open(t, "")
+	ctx := t.Context()
+	base, err := s.Put(ctx, "repomd.xml", strings.NewReader("base"))
+	if err != nil {
+		t.Fatalf("plain Put through the proxy: %v", err)
+	}
+	big := make([]byte, store.MinPartSize+1)
+	for name, write := range map[string]func() error{
+		"PutIfAbsent":           func() error { _, err := s.PutIfAbsent(ctx, "new", strings.NewReader("x")); return err },
+		"multipart PutIfAbsent": func() error { _, err := s.PutIfAbsent(ctx, "new", bytes.NewReader(big)); return err },
+		"CompareAndSwap":        func() error { _, err := s.CompareAndSwap(ctx, "repomd.xml", base.Version, strings.NewReader("x")); return err },
+	} {
+		err := write()
+		if !errors.Is(err, store.ErrUnsupported) {
+			t.Errorf("%s error = %v, want ErrUnsupported", name, err)
+		}
+	}
+	if _, err := s.Stat(ctx, "new"); !errors.Is(err, store.ErrNotExist) {
+		t.Errorf("a refused PutIfAbsent wrote its key: Stat error = %v", err)
+	}
+	if info, _ := s.Stat(ctx, "repomd.xml"); info.Version != base.Version {
+		t.Errorf("a refused CompareAndSwap changed the object: version %s, want %s", info.Version, base.Version)
+	}
+}
