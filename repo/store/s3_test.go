@@ -13,7 +13,10 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -225,5 +228,62 @@ func TestS3WithoutConditionalWrites(t *testing.T) {
 	}
 	if info, _ := s.Stat(ctx, "repomd.xml"); info.Version != base.Version {
 		t.Errorf("a refused CompareAndSwap changed the object: version %s, want %s", info.Version, base.Version)
+	}
+}
+
+// ignoringConditionalWrites puts a proxy in front of a real server that
+// drops If-None-Match and If-Match from every request and signs it again,
+// like a server that does not know those headers and overwrites silently.
+func ignoringConditionalWrites(t *testing.T, srv s3Server) s3Server {
+	target, _ := url.Parse(srv.endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	direct := proxy.Director
+	signer := v4.NewSigner()
+	creds := aws.Credentials{AccessKeyID: srv.accessKey, SecretAccessKey: srv.secretKey}
+	proxy.Director = func(r *http.Request) {
+		direct(r)
+		if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Match") == "" {
+			return
+		}
+		r.Header.Del("If-None-Match")
+		r.Header.Del("If-Match")
+		r.Header.Del("Authorization")
+		err := signer.SignHTTP(r.Context(), creds, r, r.Header.Get("X-Amz-Content-Sha256"), "s3", "us-east-1", time.Now())
+		if err != nil {
+			t.Errorf("re-sign: %v", err)
+		}
+	}
+	p := httptest.NewServer(proxy)
+	t.Cleanup(p.Close)
+	srv.endpoint = p.URL
+	return srv
+}
+
+func TestS3CheckConditionalWrites(t *testing.T) {
+	real := startVersityGW(t)
+	for _, tc := range []struct {
+		name string
+		srv  s3Server
+		ok   bool
+	}{
+		{"versitygw", real, true},
+		{"gofakes3", startGoFakeS3(t), true},
+		{"501 NotImplemented", withoutConditionalWrites(t, real), false},
+		{"headers ignored", ignoringConditionalWrites(t, real), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.srv.open(t, "probe")
+			err := s.CheckConditionalWrites(t.Context())
+			if tc.ok && err != nil {
+				t.Errorf("CheckConditionalWrites = %v, want nil", err)
+			}
+			t.Logf("CheckConditionalWrites: %v", err)
+			if !tc.ok && !errors.Is(err, store.ErrUnsupported) {
+				t.Errorf("CheckConditionalWrites = %v, want ErrUnsupported", err)
+			}
+			for info, err := range s.List(t.Context(), "") {
+				t.Errorf("the probe left %+v behind (%v)", info, err)
+			}
+		})
 	}
 }
