@@ -216,7 +216,10 @@ func TestS3WithoutConditionalWrites(t *testing.T) {
 	for name, write := range map[string]func() error{
 		"PutIfAbsent":           func() error { _, err := s.PutIfAbsent(ctx, "new", strings.NewReader("x")); return err },
 		"multipart PutIfAbsent": func() error { _, err := s.PutIfAbsent(ctx, "new", bytes.NewReader(big)); return err },
-		"CompareAndSwap":        func() error { _, err := s.CompareAndSwap(ctx, "repomd.xml", base.Version, strings.NewReader("x")); return err },
+		"CompareAndSwap": func() error {
+			_, err := s.CompareAndSwap(ctx, "repomd.xml", base.Version, strings.NewReader("x"))
+			return err
+		},
 	} {
 		err := write()
 		if !errors.Is(err, store.ErrUnsupported) {
