@@ -66,6 +66,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(
 		a.versionCommand(),
 		a.repoCommand(),
+		a.kabiCommand(),
 		a.configCommand(),
 		a.keyCommand(),
 	)

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/kabi"
+)
+
+// runKabi runs `kabiforge kabi args...` in process and returns its output
+// and exit code.
+func runKabi(t *testing.T, args ...string) (string, int) {
+	t.Helper()
+	a := &app{}
+	root := a.rootCommand()
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetArgs(append([]string{"--log-json", "--log-level", "warn", "kabi"}, args...))
+	err := root.ExecuteContext(context.Background())
+	code := 0
+	if err != nil {
+		code = 1
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		out.WriteString("error: " + err.Error() + "\n")
+	}
+	return out.String(), code
+}
+
+func c8List(t *testing.T, nvr string) string {
+	return testutil.SharedData(t, "kabi", "centos-git", "c8", nvr, "Module.kabi_x86_64")
+}
+
+func TestKabiDiffReportsTheRadixTreeRemovalAndExits1(t *testing.T) {
+	out, code := runKabi(t, "diff", c8List(t, "4.18.0-80.el8"), c8List(t, "4.18.0-80.1.2.el8_0"))
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	for _, want := range []string{"BREAK: 8 symbols removed or changed, 8 of them stablelisted",
+		"removed: 8 (8 stablelisted)", "stablelist  radix_tree_preload"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestKabiDiffJSONOfAdditionsOnlyExits0(t *testing.T) {
+	out, code := runKabi(t, "diff", "--json", c8List(t, "4.18.0-80.1.2.el8_0"), c8List(t, "4.18.0-147.el8"))
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	var d kabi.Delta
+	if err := json.Unmarshal([]byte(out), &d); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out)
+	}
+	if len(d.Added) != 52 || len(d.Removed)+len(d.CRCChanged) != 0 || !d.Added[0].Stablelisted {
+		t.Errorf("added %d, removed %d, changed %d", len(d.Added), len(d.Removed), len(d.CRCChanged))
+	}
+}
+
+func TestKabiCheckSymversKmodAgainstAKernelWithStablelist(t *testing.T) {
+	dir := t.TempDir()
+	kernel := filepath.Join(dir, "Module.symvers")
+	writeKabiFile(t, kernel, "0x844c8938\tmisc_register\tvmlinux\tEXPORT_SYMBOL\t\n"+
+		"0x00000002\tgrey_sym\tvmlinux\tEXPORT_SYMBOL_GPL\t\n0x00000003\tok_sym\tvmlinux\tEXPORT_SYMBOL\t\n")
+	list := filepath.Join(dir, "kabi_stablelist_x86_64")
+	writeKabiFile(t, list, "[rhel9_x86_64_stablelist]\n\tmisc_register\n\tok_sym\n")
+	good := filepath.Join(dir, "good.symvers")
+	writeKabiFile(t, good, "0x00000003\tok_sym\tvmlinux\tEXPORT_SYMBOL\n")
+	bad := filepath.Join(dir, "bad.symvers")
+	writeKabiFile(t, bad, "0x00000009\tgrey_sym\tvmlinux\tEXPORT_SYMBOL\n0x00000001\tmisc_register\tvmlinux\tEXPORT_SYMBOL\n0x1\tgone\tvmlinux\tEXPORT_SYMBOL\n")
+
+	out, code := runKabi(t, "check", "--stablelist", list, kernel, good)
+	if code != 0 || !strings.Contains(out, "0 of 1 kmods broken") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	out, code = runKabi(t, "check", "--stablelist", list, kernel, good, bad)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	// The stablelisted break comes first, then the greylist ones.
+	i1 := strings.Index(out, "stablelist  mismatched  misc_register  want 0x00000001, kernel has 0x844c8938")
+	i2 := strings.Index(out, "greylist    mismatched  grey_sym")
+	i3 := strings.Index(out, "greylist    missing     gone")
+	if i1 < 0 || i2 < i1 || i3 < i2 || !strings.Contains(out, "1 of 2 kmods broken") {
+		t.Errorf("breaks not listed stablelisted first:\n%s", out)
+	}
+	out, code = runKabi(t, "check", "--json", "--stablelist", list, kernel, bad)
+	var rep checkReport
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "error:", 2)[0]), &rep); err != nil || code != 1 {
+		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
+	}
+	if rep.Compatible || rep.Stablelist != 2 || rep.Kmods[0].StablelistedBreaks() != 1 || len(rep.Kmods[0].Missing) != 1 {
+		t.Errorf("report = %+v", rep)
+	}
+}
+
+func TestKabiBadInputExits2WithFileAndLine(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "Module.symvers")
+	writeKabiFile(t, broken, "0x1\tok\tvmlinux\tEXPORT_SYMBOL\nnot a row\n")
+	cases := [][]string{
+		{"diff", broken, c8List(t, "4.18.0-80.el8")},
+		{"diff", c8List(t, "4.18.0-80.el8")},
+		{"check", c8List(t, "4.18.0-80.el8"), filepath.Join(dir, "missing")},
+		{"check", "--stablelist", broken, c8List(t, "4.18.0-80.el8"), c8List(t, "4.18.0-80.el8")},
+	}
+	for _, args := range cases {
+		out, code := runKabi(t, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2:\n%s", args, code, out)
+		}
+	}
+	out, _ := runKabi(t, cases[0]...)
+	if !strings.Contains(out, broken+":2: want 4 or 5 TAB-separated columns") {
+		t.Errorf("error does not name file and line:\n%s", out)
+	}
+}
+
+func writeKabiFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

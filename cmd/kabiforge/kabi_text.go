@@ -1,0 +1,165 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/kabiforge/kabiforge/repo/kabi"
+)
+
+// listTag names the side of the stablelist a symbol is on: "greylist" is
+// ELRepo's word for symbols used off the list.
+func listTag(stablelisted bool) string {
+	if stablelisted {
+		return "stablelist"
+	}
+	return "greylist"
+}
+
+func countStable(l []kabi.Change) int {
+	n := 0
+	for _, c := range l {
+		if c.Stablelisted {
+			n++
+		}
+	}
+	return n
+}
+
+// writeDelta prints a diff for people: a summary, then the breaks
+// (stablelisted first), then the additions.
+func writeDelta(w io.Writer, d *kabi.Delta) {
+	fmt.Fprintf(w, "kABI diff %s -> %s\n", d.Old, d.New)
+	groups := []struct {
+		title string
+		l     []kabi.Change
+	}{{"removed", d.Removed}, {"CRC changed", d.CRCChanged}, {"export changed", d.ExportChanged}, {"added", d.Added}}
+	breaks, stable := 0, 0
+	for _, g := range groups[:3] {
+		breaks += len(g.l)
+		stable += countStable(g.l)
+	}
+	switch {
+	case breaks > 0:
+		fmt.Fprintf(w, "BREAK: %d symbols removed or changed, %d of them stablelisted; %d added\n", breaks, stable, len(d.Added))
+	case len(d.Added) > 0:
+		fmt.Fprintf(w, "compatible: nothing removed or changed; %d symbols added\n", len(d.Added))
+	default:
+		fmt.Fprintln(w, "no change")
+	}
+	for _, g := range groups {
+		if len(g.l) == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "\n%s: %d (%d stablelisted)\n", g.title, len(g.l), countStable(g.l))
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, c := range g.l {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", listTag(c.Stablelisted), c.Name, changeDetail(c), changeModule(c))
+		}
+		tw.Flush()
+	}
+}
+
+func changeDetail(c kabi.Change) string {
+	switch {
+	case c.Old == nil:
+		return fmt.Sprintf("0x%08x", c.New.CRC)
+	case c.New == nil:
+		return fmt.Sprintf("0x%08x", c.Old.CRC)
+	case c.Old.CRC != c.New.CRC:
+		return fmt.Sprintf("0x%08x -> 0x%08x", c.Old.CRC, c.New.CRC)
+	}
+	return fmt.Sprintf("%s%s -> %s%s", c.Old.Export, ns(c.Old.Namespace), c.New.Export, ns(c.New.Namespace))
+}
+
+func ns(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "(" + s + ")"
+}
+
+func changeModule(c kabi.Change) string {
+	if c.New != nil && c.New.Module != "" {
+		return c.New.Module
+	}
+	if c.Old != nil {
+		return c.Old.Module
+	}
+	return ""
+}
+
+// writeCheck prints a check for people: the summary, then the broken kmods
+// (those breaking on stablelisted symbols first), then the compatible ones.
+func writeCheck(w io.Writer, r checkReport) {
+	fmt.Fprintf(w, "kernel %s: %d symbols, %d on the stablelist\n", r.Kernel, r.Symbols, r.Stablelist)
+	var broken, ok []kabi.Verdict
+	for _, v := range r.Kmods {
+		if v.Compatible {
+			ok = append(ok, v)
+		} else {
+			broken = append(broken, v)
+		}
+	}
+	sortVerdicts(broken)
+	fmt.Fprintf(w, "%d of %d kmods broken, %d compatible\n", len(broken), len(r.Kmods), len(ok))
+	for _, v := range broken {
+		fmt.Fprintf(w, "\nBROKEN %s: %d missing, %d mismatched of %d symbols (%d stablelisted)\n",
+			v.Kmod, len(v.Missing), len(v.Mismatched), v.Checked, v.StablelistedBreaks())
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, b := range mergeBreaks(v) {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", listTag(b.Stablelisted), b.kind, b.Name, breakDetail(b.Break))
+		}
+		tw.Flush()
+	}
+	if len(ok) > 0 {
+		fmt.Fprintln(w)
+	}
+	for _, v := range ok {
+		fmt.Fprintf(w, "ok %s: %d symbols\n", v.Kmod, v.Checked)
+	}
+}
+
+type kindBreak struct {
+	kabi.Break
+	kind string
+}
+
+// mergeBreaks lists a verdict's breaks, stablelisted ones first.
+func mergeBreaks(v kabi.Verdict) []kindBreak {
+	var out []kindBreak
+	for _, stable := range []bool{true, false} {
+		for _, b := range v.Mismatched {
+			if b.Stablelisted == stable {
+				out = append(out, kindBreak{b, "mismatched"})
+			}
+		}
+		for _, b := range v.Missing {
+			if b.Stablelisted == stable {
+				out = append(out, kindBreak{b, "missing"})
+			}
+		}
+	}
+	return out
+}
+
+func breakDetail(b kabi.Break) string {
+	want := "any CRC"
+	if b.HasCRC {
+		want = fmt.Sprintf("0x%08x", b.Want)
+	}
+	if b.Have == 0 && b.Module == "" {
+		return "want " + want + ", not exported"
+	}
+	return fmt.Sprintf("want %s, kernel has 0x%08x", want, b.Have)
+}
+
+// sortVerdicts orders broken kmods by stablelisted breaks, most first.
+func sortVerdicts(l []kabi.Verdict) {
+	for i := 1; i < len(l); i++ {
+		for j := i; j > 0 && l[j].StablelistedBreaks() > l[j-1].StablelistedBreaks(); j-- {
+			l[j], l[j-1] = l[j-1], l[j]
+		}
+	}
+}

@@ -1,0 +1,220 @@
+package kabi
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/rpm"
+)
+
+// Kinds of input file, told apart by their first bytes.
+const (
+	kindText = iota // Module.symvers format, possibly compressed
+	kindRPM
+	kindELF // a kernel module, possibly compressed
+)
+
+var (
+	magicRPM = []byte{0xed, 0xab, 0xee, 0xdb}
+	magicELF = []byte{0x7f, 'E', 'L', 'F'}
+)
+
+// sniff tells what kind of file path is.
+func sniff(path string) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	head, _ := br.Peek(4)
+	if bytes.Equal(head, magicRPM) {
+		return kindRPM, nil
+	}
+	dr, err := decompress(br, path)
+	if err != nil {
+		return 0, err
+	}
+	defer dr.Close()
+	head = make([]byte, 4)
+	n, _ := dr.Read(head)
+	if bytes.Equal(head[:n], magicELF) {
+		return kindELF, nil
+	}
+	return kindText, nil
+}
+
+// rpmsIn returns the binary RPMs in dir, sorted, opened.
+func rpmsIn(dir string) ([]*rpm.Package, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.rpm"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(paths)
+	var out []*rpm.Package
+	for _, p := range paths {
+		pkg, err := rpm.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		if !pkg.IsSource() {
+			out = append(out, pkg)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no binary RPMs in the directory", dir)
+	}
+	return out, nil
+}
+
+// LoadKernel reads a kernel's ABI from path, which may be a Module.symvers
+// or Module.kabi_<arch> file (compressed or not), a kernel RPM (see
+// KernelFromRPM), or a directory of RPMs: the Provides of all its packages
+// together, or when none has any, the first symbol table in a payload. A
+// kernel-abi-stablelists package in the directory supplies the stablelist.
+func LoadKernel(path string) (*ABI, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return kernelFromDir(path)
+	}
+	kind, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case kindRPM:
+		p, err := rpm.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		abi, ok, err := KernelFromRPM(p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: no kernel(sym) Provides and no Module.symvers or symvers.gz in the payload: not a kernel package", path)
+		}
+		return abi, nil
+	case kindELF:
+		return nil, fmt.Errorf("%s: a kernel module, not a kernel's symbol table", path)
+	}
+	return ReadSymversFile(path)
+}
+
+func kernelFromDir(dir string) (*ABI, error) {
+	pkgs, err := rpmsIn(dir)
+	if err != nil {
+		return nil, err
+	}
+	abi := NewABI(dir)
+	var names []string
+	var stable *Stablelist
+	for _, p := range pkgs {
+		if l, ok, err := StablelistFromRPM(p); err != nil {
+			return nil, err
+		} else if ok {
+			stable = l
+		}
+		needs, err := symbolDeps(p.Provides)
+		if err != nil {
+			return nil, fmt.Errorf("%s: Provides: %w", p.NEVRA, err)
+		}
+		if len(needs) > 0 {
+			names = append(names, p.NEVRA.String())
+		}
+		for _, n := range needs {
+			if err := abi.Add(Symbol{Name: n.Name, CRC: n.CRC}); err != nil {
+				return nil, fmt.Errorf("%s: Provides: %w", p.NEVRA, err)
+			}
+		}
+	}
+	if abi.Len() == 0 {
+		for _, p := range pkgs {
+			one, ok, err := KernelFromRPM(p)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				abi, names = one, []string{p.NEVRA.String()}
+				break
+			}
+		}
+	}
+	if abi.Len() == 0 {
+		return nil, fmt.Errorf("%s: no package has kernel(sym) Provides or a symbol table", dir)
+	}
+	abi.Name = strings.Join(names, "+")
+	if stable != nil {
+		abi.SetStablelist(stable)
+	}
+	return abi, nil
+}
+
+// LoadKmods reads kmods from path: a kmod RPM (see KmodFromRPM), a
+// directory of RPMs (each package that is a kmod), a kernel module file
+// (.ko, .ko.xz, .ko.zst), or a file in Module.symvers format whose rows are
+// read as the symbols and CRCs needed.
+func LoadKmods(path string) ([]Kmod, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		pkgs, err := rpmsIn(path)
+		if err != nil {
+			return nil, err
+		}
+		var out []Kmod
+		for _, p := range pkgs {
+			k, ok, err := KmodFromRPM(p)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, k)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("%s: no kmod packages (kernel(sym) Requires or .ko files) in the directory", path)
+		}
+		return out, nil
+	}
+	kind, err := sniff(path)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case kindRPM:
+		p, err := rpm.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		k, ok, err := KmodFromRPM(p)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("%s: no kernel(sym) Requires and no kernel modules in the payload: not a kmod package", path)
+		}
+		return []Kmod{k}, nil
+	case kindELF:
+		m, err := ReadKernelModuleFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return []Kmod{KmodFromModules(filepath.Base(path), []*KernelModule{m})}, nil
+	}
+	abi, err := ReadSymversFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return []Kmod{{Name: path, Needs: abi.Needs()}}, nil
+}

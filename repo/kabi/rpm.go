@@ -1,0 +1,219 @@
+package kabi
+
+import (
+	"fmt"
+	"io"
+	"path"
+	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/rpm"
+)
+
+// ParseSymbolDep reads a kABI dependency, `kernel(sym) = 0xCRC` or
+// `ksym(sym) = 0xCRC`, as kernel-core Provides and kmods Require them. ok is
+// false for any other dependency (including an unversioned kernel(sym)).
+func ParseSymbolDep(d rpm.Dep) (n Need, ok bool, err error) {
+	var inner string
+	for _, prefix := range []string{"kernel(", "ksym("} {
+		if rest, found := strings.CutPrefix(d.Name, prefix); found {
+			inner, ok = strings.CutSuffix(rest, ")")
+			break
+		}
+	}
+	if !ok || d.Flags == 0 {
+		return Need{}, false, nil
+	}
+	if err := checkName("symbol", inner); err != nil || strings.ContainsAny(inner, "()") {
+		return Need{}, false, fmt.Errorf("dependency %q: bad symbol name", d.String())
+	}
+	if d.Flags&(rpm.LT|rpm.GT|rpm.EQ) != rpm.EQ || d.Epoch != "" || d.Release != "" {
+		return Need{}, false, fmt.Errorf("dependency %q: want %s = 0xCRC", d.String(), d.Name)
+	}
+	v := d.Version
+	if !strings.HasPrefix(v, "0x") {
+		v = "0x" + v // RHEL 5 wrote bare hex
+	}
+	crc, err := parseCRC(v)
+	if err != nil {
+		return Need{}, false, fmt.Errorf("dependency %q: %v", d.String(), err)
+	}
+	return Need{Name: inner, CRC: crc, HasCRC: true}, true, nil
+}
+
+// symbolDeps returns the kABI dependencies among deps.
+func symbolDeps(deps []rpm.Dep) ([]Need, error) {
+	var out []Need
+	for _, d := range deps {
+		n, ok, err := ParseSymbolDep(d)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// isSymversPath reports whether a packaged file holds a kernel's symbol
+// table: kernel-devel's /usr/src/kernels/<kver>/Module.symvers, or
+// kernel-core's /lib/modules/<kver>/symvers.gz (or /boot/symvers-<kver>.gz).
+func isSymversPath(p string) bool {
+	dir, base := path.Split(p)
+	switch {
+	case strings.HasPrefix(dir, "/usr/src/kernels/") && base == "Module.symvers":
+		return strings.Count(dir, "/") == 5
+	case strings.HasPrefix(dir, "/lib/modules/") || strings.HasPrefix(dir, "/usr/lib/modules/"):
+		return strings.HasPrefix(base, "symvers") && strings.Count(strings.TrimPrefix(dir, "/usr"), "/") == 4
+	case dir == "/boot/":
+		return strings.HasPrefix(base, "symvers-")
+	}
+	return false
+}
+
+// isStablelistPath reports whether a packaged file is a kABI stablelist
+// (kernel-abi-stablelists' /lib/modules/kabi-rhel*/kabi_stablelist_<arch>).
+func isStablelistPath(p string) bool {
+	base := path.Base(p)
+	return strings.Contains(p, "/kabi-") &&
+		(strings.HasPrefix(base, "kabi_stablelist_") || strings.HasPrefix(base, "kabi_whitelist_"))
+}
+
+// isModulePath reports whether a packaged file is a kernel module.
+func isModulePath(p string) bool {
+	for _, ext := range []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"} {
+		if strings.HasSuffix(p, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasFile(p *rpm.Package, match func(string) bool) bool {
+	for _, f := range p.Files {
+		if f.IsRegular() && match(f.Path) {
+			return true
+		}
+	}
+	return false
+}
+
+// KernelFromRPM reads a kernel's ABI from a package: its `kernel(sym) =
+// 0xCRC` / `ksym(sym) = 0xCRC` Provides (kernel-core, kernel-modules), or,
+// when it has none, the symbol table in its payload (kernel-devel's
+// Module.symvers, kernel-core's symvers.gz). ok is false when the package
+// carries neither.
+func KernelFromRPM(p *rpm.Package) (abi *ABI, ok bool, err error) {
+	name := p.NEVRA.String()
+	needs, err := symbolDeps(p.Provides)
+	if err != nil {
+		return nil, false, fmt.Errorf("%s: Provides: %w", name, err)
+	}
+	if len(needs) > 0 {
+		abi = NewABI(name)
+		for _, n := range needs {
+			if err := abi.Add(Symbol{Name: n.Name, CRC: n.CRC}); err != nil {
+				return nil, false, fmt.Errorf("%s: Provides: %w", name, err)
+			}
+		}
+		return abi, true, nil
+	}
+	if !hasFile(p, isSymversPath) {
+		return nil, false, nil
+	}
+	err = p.WalkPayload(func(f rpm.File, r io.Reader) error {
+		if abi != nil || !isSymversPath(f.Path) {
+			return nil
+		}
+		dr, err := decompress(r, name+":"+f.Path)
+		if err != nil {
+			return err
+		}
+		defer dr.Close()
+		abi, err = ParseSymvers(dr, name+":"+f.Path)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	if abi == nil {
+		return nil, false, fmt.Errorf("%s: symbol table listed in the header is missing from the payload", name)
+	}
+	abi.Name = name
+	return abi, true, nil
+}
+
+// StablelistFromRPM reads the kABI stablelist a package ships
+// (kernel-abi-stablelists); ok is false when it ships none. Several lists
+// (one per arch) are merged.
+func StablelistFromRPM(p *rpm.Package) (l *Stablelist, ok bool, err error) {
+	if !hasFile(p, isStablelistPath) {
+		return nil, false, nil
+	}
+	l = NewStablelist(p.NEVRA.String())
+	err = p.WalkPayload(func(f rpm.File, r io.Reader) error {
+		if !isStablelistPath(f.Path) {
+			return nil
+		}
+		one, err := ParseStablelist(r, p.NEVRA.String()+":"+f.Path)
+		if err != nil {
+			return err
+		}
+		l.Sections = append(l.Sections, one.Sections...)
+		for _, s := range one.Symbols() {
+			l.Add(s)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return l, true, nil
+}
+
+// KmodFromRPM reads what a kmod package needs from the kernel: its
+// `kernel(sym) = 0xCRC` / `ksym(sym) = 0xCRC` Requires, or, when it has none,
+// the __versions and undefined symbols of the kernel modules in its payload.
+// ok is false when the package has neither (it is not a kmod).
+func KmodFromRPM(p *rpm.Package) (k Kmod, ok bool, err error) {
+	name := p.NEVRA.String()
+	needs, err := symbolDeps(p.Requires)
+	if err != nil {
+		return Kmod{}, false, fmt.Errorf("%s: Requires: %w", name, err)
+	}
+	if len(needs) > 0 {
+		return Kmod{Name: name, Needs: dedupNeeds(needs)}, true, nil
+	}
+	if !hasFile(p, isModulePath) {
+		return Kmod{}, false, nil
+	}
+	var mods []*KernelModule
+	err = p.WalkPayload(func(f rpm.File, r io.Reader) error {
+		if !isModulePath(f.Path) {
+			return nil
+		}
+		m, err := ReadKernelModule(r, name+":"+f.Path)
+		if err != nil {
+			return err
+		}
+		mods = append(mods, m)
+		return nil
+	})
+	if err != nil {
+		return Kmod{}, false, err
+	}
+	return KmodFromModules(name, mods), true, nil
+}
+
+// dedupNeeds drops repeated needs of the same symbol and CRC.
+func dedupNeeds(needs []Need) []Need {
+	seen := make(map[Need]bool, len(needs))
+	out := needs[:0]
+	for _, n := range needs {
+		if !seen[n] {
+			seen[n] = true
+			out = append(out, n)
+		}
+	}
+	return out
+}
