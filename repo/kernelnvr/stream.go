@@ -1,0 +1,87 @@
+package kernelnvr
+
+import (
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+)
+
+// Rule selects the kernels of one tracked stream, e.g. kernel 4.18.0 with
+// releases matching *.el8*. The zero Rule matches every "kernel".
+type Rule struct {
+	// Name is the package name; "" means DefaultName.
+	Name string
+	// Version is a version prefix on dot boundaries: "4.18" matches 4.18.0
+	// but not 4.180.1. "" matches any version.
+	Version string
+	// Release is a path.Match glob over the release, e.g. "*.el8*". ""
+	// matches any release.
+	Release string
+}
+
+// Check reports a malformed Release glob.
+func (r Rule) Check() error {
+	if _, err := path.Match(r.Release, ""); err != nil {
+		return fmt.Errorf("release glob %q: %w", r.Release, err)
+	}
+	return nil
+}
+
+// Match reports whether n belongs to the stream. A malformed glob matches
+// nothing; Check finds it.
+func (r Rule) Match(n NVR) bool {
+	name := r.Name
+	if name == "" {
+		name = DefaultName
+	}
+	if n.Name != name {
+		return false
+	}
+	if r.Version != "" && n.Version != r.Version && !strings.HasPrefix(n.Version, r.Version+".") {
+		return false
+	}
+	if r.Release != "" {
+		ok, err := path.Match(r.Release, n.Release)
+		if err != nil || !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Select returns the NVRs r matches, without duplicates, in rpm's version
+// order (oldest first).
+func (r Rule) Select(nvrs []NVR) []NVR {
+	var out []NVR
+	for _, n := range nvrs {
+		if r.Match(n) {
+			out = append(out, n)
+		}
+	}
+	Sort(out)
+	return slices.CompactFunc(out, func(a, b NVR) bool { return Compare(a, b) == 0 })
+}
+
+// Sort orders nvrs oldest first by Compare.
+func Sort(nvrs []NVR) { slices.SortStableFunc(nvrs, Compare) }
+
+// Newest returns the newest NVR r matches, false when none does.
+func (r Rule) Newest(nvrs []NVR) (NVR, bool) {
+	sel := r.Select(nvrs)
+	if len(sel) == 0 {
+		return NVR{}, false
+	}
+	return sel[len(sel)-1], true
+}
+
+// Since returns the NVRs r matches that are newer than last, oldest first:
+// what a watcher that has handled last must still handle.
+func (r Rule) Since(nvrs []NVR, last NVR) []NVR {
+	sel := r.Select(nvrs)
+	i := 0
+	for i < len(sel) && Compare(sel[i], last) <= 0 {
+		i++
+	}
+	return sel[i:]
+}

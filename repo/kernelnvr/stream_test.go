@@ -1,0 +1,62 @@
+package kernelnvr
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestRuleMatch(t *testing.T) {
+	el8 := Rule{Version: "4.18.0", Release: "*.el8*"}
+	for in, want := range map[string]bool{
+		"kernel-4.18.0-477.27.1.el8_8": true,
+		"kernel-4.18.0-80.el8":         true,
+		"kernel-5.14.0-362.8.1.el9_3":  false,
+		"kernel-rt-4.18.0-80.rt9.el8":  false,
+		"kernel-4.18.01-80.el8":        false,
+		"kernel-4.18.0-80.el9":         false,
+		"kernel-3.10.0-1160.el7":       false,
+	} {
+		if got := el8.Match(mustParse(t, in)); got != want {
+			t.Errorf("el8.Match(%s) = %v", in, got)
+		}
+	}
+	prefix := Rule{Version: "4.18"}
+	if !prefix.Match(mustParse(t, "4.18.0-80.el8")) || prefix.Match(mustParse(t, "4.180.0-1.el8")) {
+		t.Error("version prefix does not stop at a dot")
+	}
+	if err := (Rule{Release: "[el8"}).Check(); err == nil {
+		t.Error("malformed glob passes Check")
+	}
+	if (Rule{Release: "[el8"}).Match(mustParse(t, "4.18.0-80.el8")) {
+		t.Error("malformed glob matches")
+	}
+}
+
+func TestSelectSinceNewest(t *testing.T) {
+	var all []NVR
+	for _, s := range []string{
+		"4.18.0-553.el8_10", "5.14.0-70.el9", "4.18.0-80.el8", "4.18.0-477.27.1.el8_8",
+		"4.18.0-80.el8", "kernel-rt-4.18.0-80.rt9.el8", "4.18.0-477.10.1.el8_8",
+	} {
+		all = append(all, mustParse(t, s))
+	}
+	el8 := Rule{Version: "4.18.0", Release: "*.el8*"}
+	var got []string
+	for _, n := range el8.Select(all) {
+		got = append(got, n.Release)
+	}
+	want := []string{"80.el8", "477.10.1.el8_8", "477.27.1.el8_8", "553.el8_10"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Select = %v, want %v", got, want)
+	}
+	since := el8.Since(all, mustParse(t, "4.18.0-477.10.1.el8_8"))
+	if len(since) != 2 || since[0].Release != "477.27.1.el8_8" {
+		t.Errorf("Since 477.10.1 = %v", since)
+	}
+	if n, ok := el8.Newest(all); !ok || n.Release != "553.el8_10" {
+		t.Errorf("Newest = %v, %v", n, ok)
+	}
+	if _, ok := (Rule{Name: "kernel-64k"}).Newest(all); ok {
+		t.Error("Newest found a kernel-64k")
+	}
+}
