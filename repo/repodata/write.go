@@ -82,7 +82,7 @@ func writeDocument(tmp string, doc document, pkgs []*Package, c Compression) (Da
 		return Data{}, err
 	}
 	open := &hashCounter{h: sha256.New()}
-	if err := doc.write(bufio.NewWriterSize(io.MultiWriter(zw, open), 256<<10), pkgs); err != nil {
+	if err := doc.write(newBufWriter(io.MultiWriter(zw, open)), pkgs); err != nil {
 		return Data{}, err
 	}
 	if err := zw.Close(); err != nil {

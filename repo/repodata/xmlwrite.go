@@ -2,6 +2,7 @@ package repodata
 
 import (
 	"bufio"
+	"io"
 	"strconv"
 	"unicode/utf8"
 )
@@ -251,3 +252,6 @@ func writeOther(bw *bufio.Writer, pkgs []*Package) error {
 	w.WriteString("</otherdata>\n")
 	return bw.Flush()
 }
+
+// newBufWriter returns a buffered writer sized for metadata documents.
+func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 256<<10) }
