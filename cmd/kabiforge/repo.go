@@ -11,7 +11,6 @@ func (a *app) repoCommand() *cobra.Command {
 	cmd.AddCommand(
 		// each subcommand is defined in its own file: repo_<name>.go
 		a.repoSignCommand(),
-		a.repoServeCommand(),
 		a.repoIndexCommand(),
 	)
 	return cmd
