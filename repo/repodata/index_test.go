@@ -2,9 +2,9 @@ package repodata
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"

@@ -213,4 +213,3 @@ func mergeOther(pkgs []*Package, r io.Reader) error {
 	}
 	return nil
 }
-
