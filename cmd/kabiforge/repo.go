@@ -11,6 +11,7 @@ func (a *app) repoCommand() *cobra.Command {
 	cmd.AddCommand(
 		// each subcommand is defined in its own file: repo_<name>.go
 		a.repoSignCommand(),
+		a.repoServeCommand(),
 		a.repoIndexCommand(),
 	)
 	return cmd
