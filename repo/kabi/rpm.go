@@ -118,6 +118,15 @@ func KernelFromRPM(p *rpm.Package) (abi *ABI, ok bool, err error) {
 		}
 		return abi, true, nil
 	}
+	return PayloadSymvers(p)
+}
+
+// PayloadSymvers reads the kernel symbol table a package ships:
+// kernel-devel's /usr/src/kernels/<kver>/Module.symvers or kernel-core's
+// /lib/modules/<kver>/symvers.gz (xz and zstd too). ok is false when the
+// package ships none.
+func PayloadSymvers(p *rpm.Package) (abi *ABI, ok bool, err error) {
+	name := p.NEVRA.String()
 	if !hasFile(p, isSymversPath) {
 		return nil, false, nil
 	}
