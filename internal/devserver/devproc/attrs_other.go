@@ -1,0 +1,7 @@
+//go:build !linux
+
+package devproc
+
+import "syscall"
+
+func childAttrs() *syscall.SysProcAttr { return nil }
