@@ -1,0 +1,111 @@
+package publish
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/sign"
+)
+
+// validName is what a repository name may hold: it becomes a file name,
+// a dnf repo id and a package name.
+var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+
+// KeyFileKey, RepoFileKey: the store keys of the public key and .repo file.
+func KeyFileKey(name string) string  { return "RPM-GPG-KEY-" + name }
+func RepoFileKey(name string) string { return name + ".repo" }
+
+// publicKey returns the armored public key of s.
+func publicKey(s *sign.Signer) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := s.Key().WritePublic(&buf); err != nil {
+		return nil, fmt.Errorf("public key: %w", err)
+	}
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+// RepoFile returns the dnf .repo file of a repository at baseURL whose
+// key is installed as /etc/pki/rpm-gpg/RPM-GPG-KEY-<name>.
+func RepoFile(name, baseURL string) []byte {
+	return fmt.Appendf(nil, `[%s]
+name=%s
+baseurl=%s
+enabled=1
+gpgcheck=1
+repo_gpgcheck=1
+gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-%s
+`, name, name, strings.TrimSuffix(baseURL, "/")+"/", name)
+}
+
+// buildReleaseRPM builds and signs <name>-release, a noarch package that
+// installs the public key into /etc/pki/rpm-gpg and the .repo file into
+// /etc/yum.repos.d, as elrepo-release does. It returns the RPM's path
+// under dir.
+func buildReleaseRPM(ctx context.Context, dir, name string, key, repo []byte, s *sign.Signer) (string, error) {
+	if _, err := exec.LookPath("rpmbuild"); err != nil {
+		return "", fmt.Errorf("build %s-release: rpmbuild not found (install rpm, or turn the release package off)", name)
+	}
+	top := filepath.Join(dir, "rpmbuild")
+	src := filepath.Join(top, "SOURCES")
+	if err := os.MkdirAll(src, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, KeyFileKey(name)), key, 0o644); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(src, RepoFileKey(name)), repo, 0o644); err != nil {
+		return "", err
+	}
+	spec := filepath.Join(top, name+"-release.spec")
+	if err := os.WriteFile(spec, []byte(releaseSpec(name)), 0o644); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "rpmbuild", "-bb", "--nodeps",
+		"--define", "_topdir "+top,
+		"--define", "_binary_payload w2.xzdio",
+		"--define", "_buildhost kabiforge",
+		spec)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build %s-release: rpmbuild: %w\n%s", name, err, out)
+	}
+	rpms, err := filepath.Glob(filepath.Join(top, "RPMS", "noarch", name+"-release-*.rpm"))
+	if err != nil || len(rpms) != 1 {
+		return "", fmt.Errorf("build %s-release: rpmbuild made %d packages", name, len(rpms))
+	}
+	if err := s.SignRPM(rpms[0]); err != nil {
+		return "", err
+	}
+	return rpms[0], nil
+}
+
+func releaseSpec(name string) string {
+	return `Name: ` + name + `-release
+Version: 1
+Release: 1
+Summary: Repository configuration and signing key of ` + name + `
+License: MIT
+BuildArch: noarch
+AutoReqProv: no
+Source0: RPM-GPG-KEY-` + name + `
+Source1: ` + name + `.repo
+
+%description
+Installs the dnf repository definition of ` + name + ` and the public key that
+signs its packages and metadata.
+
+%install
+install -D -m 0644 %{SOURCE0} %{buildroot}/etc/pki/rpm-gpg/RPM-GPG-KEY-` + name + `
+install -D -m 0644 %{SOURCE1} %{buildroot}/etc/yum.repos.d/` + name + `.repo
+
+%files
+/etc/pki/rpm-gpg/RPM-GPG-KEY-` + name + `
+%config(noreplace) /etc/yum.repos.d/` + name + `.repo
+`
+}

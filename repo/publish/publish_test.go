@@ -1,0 +1,100 @@
+package publish
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/store"
+)
+
+// A first publish makes a repository dnf installs from with gpgcheck and
+// repo_gpgcheck on, with the key, the .repo file and the release package
+// alongside; the release package installs both.
+func TestPublishInstallsWithDNF(t *testing.T) {
+	testutil.RequireTool(t, "dnf")
+	rpms := testutil.RPMBuild(t, testutil.SimpleSpec("hello", "1.0", "1"))
+	dir := t.TempDir()
+	p := newPublisher(t, dirStore(t, dir), Config{BaseURL: "file://" + dir, SignPackages: true, ReleasePackage: true})
+	res := mustPublish(t, p, ChangeSet{Add: rpms})
+	if !res.Committed || res.Packages != 2 || res.Uploaded != 2 {
+		t.Fatalf("result %+v, want a commit of 2 uploaded packages (hello and test-release)", res)
+	}
+	for _, f := range []string{"RPM-GPG-KEY-test", "test.repo", RepomdKey, RepomdAscKey, JournalKey} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Errorf("missing %s: %v", f, err)
+		}
+	}
+	repo, _ := os.ReadFile(filepath.Join(dir, "test.repo"))
+	for _, want := range []string{"baseurl=file://" + dir + "/", "gpgcheck=1", "repo_gpgcheck=1", "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-test"} {
+		if !strings.Contains(string(repo), want) {
+			t.Errorf("test.repo lacks %q:\n%s", want, repo)
+		}
+	}
+	installed := dnfInstall(t, dir, "hello", "test-release")
+	if !slices.Contains(installed, "hello-1.0-1.el8.noarch") || !slices.Contains(installed, "test-release-1-1.noarch") {
+		t.Fatalf("installed %v", installed)
+	}
+
+	again := mustPublish(t, p, ChangeSet{Add: rpms})
+	if again.Committed || again.Uploaded != 0 {
+		t.Errorf("publishing the same packages again committed a new revision: %+v", again)
+	}
+}
+
+// Removing a NEVRA drops it from the metadata; its file stays until the
+// window has passed.
+func TestRemoveAndCleanup(t *testing.T) {
+	a := testutil.RPMBuild(t, testutil.SimpleSpec("a", "1", "1"))
+	b := testutil.RPMBuild(t, testutil.SimpleSpec("b", "1", "1"))
+	dir := t.TempDir()
+	s := dirStore(t, dir)
+	clk := newClock()
+	p := newPublisher(t, s, Config{Now: clk.Now})
+	mustPublish(t, p, ChangeSet{Add: append(a, b...)})
+	res := mustPublish(t, p, ChangeSet{Remove: []string{"a-1-1.el8.noarch"}})
+	if !slices.Equal(res.Dropped, []string{"a-1-1.el8.noarch"}) {
+		t.Fatalf("dropped %v", res.Dropped)
+	}
+	got, err := fetch(storeGetter(s), signer(t).Key().Keyring(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.packages, []string{"b-1-1.el8.noarch"}) {
+		t.Fatalf("packages %v", got.packages)
+	}
+	aKey := packageKeys(t, s, "a-1-1")
+	if len(aKey) != 1 {
+		t.Fatalf("a's file should stay within the window, found %v", aKey)
+	}
+	clk.Advance(2 * p.cfg.Window)
+	n, err := p.Cleanup(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 || len(packageKeys(t, s, "a-1-1")) != 0 || len(packageKeys(t, s, "b-1-1")) != 1 {
+		t.Fatalf("cleanup deleted %d; a: %v, b: %v", n, packageKeys(t, s, "a-1-1"), packageKeys(t, s, "b-1-1"))
+	}
+	if _, err := fetch(storeGetter(s), signer(t).Key().Keyring(), true); err != nil {
+		t.Fatalf("after cleanup: %v", err)
+	}
+}
+
+// packageKeys lists the package files whose name contains substr.
+func packageKeys(t *testing.T, s store.Store, substr string) []string {
+	t.Helper()
+	var keys []string
+	for info, err := range s.List(context.Background(), "Packages/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info.Key, substr) {
+			keys = append(keys, info.Key)
+		}
+	}
+	return keys
+}
