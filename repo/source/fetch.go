@@ -157,7 +157,9 @@ func verifyFile(path, name string, pkg Package, opts FetchOptions) (*Fetched, er
 	if opts.Keys != nil {
 		sigs, err := opts.Keys.VerifyRPM(path)
 		if err != nil {
-			return nil, badInput(name, ErrSignature, "%v", err)
+			// The temporary file's name means nothing to the reader.
+			msg := strings.Replace(err.Error(), "verify "+path+": ", "", 1)
+			return nil, badInput(name, ErrSignature, "%s", msg)
 		}
 		got.Signatures = sigs
 	}
