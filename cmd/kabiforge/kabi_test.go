@@ -133,3 +133,103 @@ func writeKabiFile(t *testing.T, path, content string) {
 		t.Fatal(err)
 	}
 }
+
+// kabiTestSpec builds kernel-core, providing three kernel(sym) = 0xCRC, and
+// two kmods requiring them: kmod-ok with the same CRCs, kmod-bad with
+// misc_register built against another CRC.
+const kabiTestSpec = `Name: kabi-cli-test
+Version: 1.0
+Release: 1%{?dist}
+Summary: kabi CLI test packages
+License: MIT
+AutoReqProv: no
+
+%description
+Test packages.
+
+%package -n kernel-core
+Summary: synthetic kernel-core
+Provides: kernel(misc_register) = 0x844c8938
+Provides: kernel(kfree) = 0x037a0cba
+Provides: kernel(grey_sym) = 0x00000002
+
+%description -n kernel-core
+Synthetic.
+
+%package -n kmod-ok
+Summary: compatible kmod
+Requires: kernel(misc_register) = 0x844c8938
+Requires: kernel(kfree) = 0x037a0cba
+
+%description -n kmod-ok
+Compatible.
+
+%package -n kmod-bad
+Summary: broken kmod
+Requires: kernel(misc_register) = 0x11111111
+Requires: kernel(grey_sym) = 0x00000002
+
+%description -n kmod-bad
+Broken.
+
+%install
+mkdir -p %{buildroot}/usr/share/kabi-cli-test
+for p in core ok bad; do echo $p > %{buildroot}/usr/share/kabi-cli-test/$p; done
+
+%files -n kernel-core
+/usr/share/kabi-cli-test/core
+
+%files -n kmod-ok
+/usr/share/kabi-cli-test/ok
+
+%files -n kmod-bad
+/usr/share/kabi-cli-test/bad
+`
+
+func TestKabiCheckReadsRPMsAndDirectoriesOfRPMs(t *testing.T) {
+	rpms := testutil.RPMBuild(t, kabiTestSpec)
+	dir := t.TempDir()
+	var core, ok string
+	for _, p := range rpms {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dst := filepath.Join(dir, filepath.Base(p))
+		writeKabiFile(t, dst, string(data))
+		switch {
+		case strings.HasPrefix(filepath.Base(p), "kernel-core-"):
+			core = dst
+		case strings.HasPrefix(filepath.Base(p), "kmod-ok-"):
+			ok = dst
+		}
+	}
+	list := filepath.Join(t.TempDir(), "kabi_stablelist_x86_64")
+	writeKabiFile(t, list, "[rhel8_x86_64_stablelist]\n\tmisc_register\n\tkfree\n")
+
+	out, code := runKabi(t, "check", "--stablelist", list, core, ok)
+	if code != 0 || !strings.Contains(out, "ok kmod-ok-1.0-1.el8") {
+		t.Errorf("kmod-ok: exit %d\n%s", code, out)
+	}
+	// The directory holds kernel-core too; only the kmods are checked.
+	out, code = runKabi(t, "check", "--stablelist", list, core, dir)
+	if code != 1 || !strings.Contains(out, "1 of 2 kmods broken") ||
+		!strings.Contains(out, "stablelist  mismatched  misc_register  want 0x11111111, kernel has 0x844c8938") {
+		t.Errorf("directory: exit %d\n%s", code, out)
+	}
+	// A kmod RPM is no kernel.
+	if out, code := runKabi(t, "check", ok, ok); code != 2 || !strings.Contains(out, "not a kernel package") {
+		t.Errorf("kmod as kernel: exit %d\n%s", code, out)
+	}
+	// The RHEL 8.8 list against the synthetic kernel-core (CRCs of Debian's
+	// 6.1): 754 listed symbols are not provided, misc_register's CRC differs,
+	// kfree's is the same, grey_sym is new.
+	out, code = runKabi(t, "diff", "--json", c8List(t, "4.18.0-477.10.1.el8_8"), core)
+	var d kabi.Delta
+	if err := json.Unmarshal([]byte(strings.SplitN(out, "error:", 2)[0]), &d); err != nil || code != 1 {
+		t.Fatalf("exit %d, %v\n%s", code, err, out)
+	}
+	if len(d.Removed) != 754 || len(d.Added) != 1 || len(d.CRCChanged) != 1 || d.CRCChanged[0].Name != "misc_register" {
+		t.Errorf("diff: -%d +%d ~%d", len(d.Removed), len(d.Added), len(d.CRCChanged))
+	}
+}

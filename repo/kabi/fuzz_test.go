@@ -2,13 +2,17 @@ package kabi
 
 import (
 	"bytes"
+	"debug/elf"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
 // addRealKabiSeeds seeds f with every real Module.kabi_x86_64 file, and
@@ -110,6 +114,79 @@ func FuzzParseKabiModule(f *testing.F) {
 			if (sym != "" && e.Symbol.Name != sym) || !e.Symbol.Stablelisted || (e.To >= 0 && e.To < e.From) {
 				t.Fatalf("bad entry %+v", e)
 			}
+		}
+	})
+}
+
+func FuzzParseKernelModule(f *testing.F) {
+	ko := buildHelloModule(f)
+	data, err := os.ReadFile(ko)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := ParseKernelModule(data, "in.ko")
+		if err != nil {
+			if !strings.Contains(err.Error(), "in.ko") {
+				t.Fatalf("error %q does not name the input", err)
+			}
+			return
+		}
+		for _, n := range KmodFromModules("k", []*KernelModule{m}).Needs {
+			if n.Name == "" {
+				t.Fatal("empty symbol name")
+			}
+		}
+	})
+}
+
+func FuzzParseVersions(f *testing.F) {
+	m, err := ReadKernelModuleFile(buildHelloModule(f))
+	if err != nil {
+		f.Fatal(err)
+	}
+	var seed []byte
+	for _, v := range m.Versions {
+		e := make([]byte, versionEntrySize)
+		binary.LittleEndian.PutUint64(e, uint64(v.CRC))
+		copy(e[8:], v.Name)
+		seed = append(seed, e...)
+	}
+	f.Add(seed, true)
+	f.Add(seed[:versionEntrySize], false)
+	f.Fuzz(func(t *testing.T, data []byte, is64 bool) {
+		class := elf.ELFCLASS32
+		if is64 {
+			class = elf.ELFCLASS64
+		}
+		vs, err := ParseVersions(data, class, binary.LittleEndian)
+		if err == nil && len(vs) != len(data)/versionEntrySize {
+			t.Fatalf("%d entries from %d bytes", len(vs), len(data))
+		}
+	})
+}
+
+func FuzzParseSymbolDep(f *testing.F) {
+	for _, p := range kabiLists(f, "c8") {
+		abi, err := ReadSymversFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, s := range abi.Symbols()[:20] {
+			f.Add("kernel("+s.Name+")", uint32(rpm.EQ), fmt.Sprintf("0x%08x", s.CRC))
+		}
+	}
+	f.Add("ksym(misc_register)", uint32(rpm.EQ), "844c8938")
+	f.Add("kernel(x)", uint32(rpm.GT|rpm.EQ), "0x1")
+	f.Fuzz(func(t *testing.T, name string, flags uint32, version string) {
+		d := rpm.Dep{Name: name, Flags: rpm.Flags(flags), Version: version}
+		n, ok, err := ParseSymbolDep(d)
+		if ok && (err != nil || !n.HasCRC || !strings.Contains(name, "("+n.Name+")")) {
+			t.Fatalf("%q parsed as %+v, %v", d.String(), n, err)
+		}
+		if err != nil && !strings.Contains(err.Error(), fmt.Sprintf("%q", d.String())) {
+			t.Fatalf("error %q does not name the dependency", err)
 		}
 	})
 }
