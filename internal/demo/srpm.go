@@ -52,3 +52,10 @@ func buildSRPM(dir, specName string, spec []byte, sources map[string][]byte) (st
 	}
 	return dst, nil
 }
+
+// SRPM builds a source package from a spec (named specName) and its sources
+// into dir with rpmbuild -bs, and returns its path. Tests use it for specs of
+// their own.
+func SRPM(dir, specName string, spec []byte, sources map[string][]byte) (string, error) {
+	return buildSRPM(dir, specName, spec, sources)
+}

@@ -1,0 +1,111 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/internal/demo"
+	"github.com/kabiforge/kabiforge/internal/testutil"
+)
+
+// specSRPM makes a source package from one of testdata/specs.
+func specSRPM(t *testing.T, name string) string {
+	t.Helper()
+	testutil.RequireTool(t, "rpmbuild")
+	spec, err := os.ReadFile(filepath.Join(testutil.RepoRoot(t), "testdata", "specs", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srpm, err := demo.SRPM(t.TempDir(), name, spec, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srpm
+}
+
+// lines collects OnLog lines safely.
+type lines struct {
+	mu sync.Mutex
+	l  []string
+}
+
+func (c *lines) add(l string) { c.mu.Lock(); c.l = append(c.l, l); c.mu.Unlock() }
+
+func (c *lines) has(sub string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, l := range c.l {
+		if strings.Contains(l, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// buildKernel builds demo kernel k with the rpmbuild builder into a
+// repository directory indexed by createrepo_c, and returns that directory.
+func buildKernel(t *testing.T, k demo.Kernel) string {
+	t.Helper()
+	testutil.RequireTool(t, "rpmbuild")
+	srpm, err := demo.KernelSRPM(t.TempDir(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo := t.TempDir()
+	if _, err := new(Rpmbuild).Build(context.Background(), Request{SRPM: srpm, Arch: "x86_64", ResultDir: repo}); err != nil {
+		t.Fatalf("build kernel %s: %v", k.NVR, err)
+	}
+	createrepo(t, repo)
+	return repo
+}
+
+func createrepo(t *testing.T, dir string) {
+	t.Helper()
+	testutil.RequireTool(t, "createrepo_c")
+	if out, err := exec.Command("createrepo_c", "--quiet", dir).CombinedOutput(); err != nil {
+		t.Fatalf("createrepo_c %s: %v\n%s", dir, err, out)
+	}
+}
+
+// dnfInstall installs pkgs into a fresh installroot from the given
+// repository directories, with a dnf.conf of its own, and returns dnf's
+// output and error.
+func dnfInstall(t *testing.T, repos []string, pkgs ...string) (string, error) {
+	t.Helper()
+	testutil.RequireTool(t, "dnf")
+	tmp := t.TempDir()
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "[main]\ngpgcheck=0\nreposdir=%s\ncachedir=%s\nskip_if_unavailable=False\ninstall_weak_deps=False\n",
+		filepath.Join(tmp, "no-repos.d"), filepath.Join(tmp, "cache"))
+	for i, r := range repos {
+		fmt.Fprintf(&conf, "\n[r%d]\nname=r%d\nbaseurl=file://%s\ngpgcheck=0\n", i, i, r)
+	}
+	confPath := filepath.Join(tmp, "dnf.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-c", confPath, "--installroot", filepath.Join(tmp, "root"), "--releasever", "8",
+		"--setopt=reposdir=" + filepath.Join(tmp, "no-repos.d"), "-y", "-q", "install"}
+	out, err := exec.Command("dnf", append(args, pkgs...)...).CombinedOutput()
+	return string(out), err
+}
+
+// copyInto copies files into dir.
+func copyInto(t *testing.T, dir string, files ...string) {
+	t.Helper()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
