@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -135,6 +136,11 @@ func statusError(u string, s int) error {
 func classify(ctx context.Context, u string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", u, ctx.Err())
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "remote error" {
+		// The server sent a TLS alert: no, or a refused, client certificate.
+		return &AccessError{URL: u, Err: fmt.Errorf("TLS: %w", err)}
 	}
 	var (
 		alert  tls.AlertError
