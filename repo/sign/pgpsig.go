@@ -179,11 +179,24 @@ func packetBody(blob []byte, tag byte) ([]byte, error) {
 	return blob[hdr : hdr+length], nil
 }
 
+// hashByID maps an OpenPGP (and rpm) hash algorithm number to its hash.
 func hashByID(id byte) (crypto.Hash, bool) {
-	h, ok := map[byte]crypto.Hash{
-		1: crypto.MD5, 2: crypto.SHA1, 8: crypto.SHA256, 9: crypto.SHA384, 10: crypto.SHA512, 11: crypto.SHA224,
-	}[id]
-	return h, ok && h.Available()
+	var h crypto.Hash
+	switch id {
+	case 1:
+		h = crypto.MD5
+	case 2:
+		h = crypto.SHA1
+	case 8:
+		h = crypto.SHA256
+	case 9:
+		h = crypto.SHA384
+	case 10:
+		h = crypto.SHA512
+	case 11:
+		h = crypto.SHA224
+	}
+	return h, h != 0 && h.Available()
 }
 
 // verify checks a v3 signature over the data written to h.
