@@ -20,10 +20,10 @@ type Retention struct {
 
 // build is one source RPM's binary packages of one architecture.
 type build struct {
-	srpm      rpm.NEVRA
-	arch      string
-	pkgs      []*repodata.Package
-	provides  []repodata.Dep
+	srpm     rpm.NEVRA
+	arch     string
+	pkgs     []*repodata.Package
+	provides []repodata.Dep
 }
 
 // retain returns the packages of pkgs that r keeps: the newest r.Kernels

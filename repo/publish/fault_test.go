@@ -1,0 +1,97 @@
+package publish
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
+)
+
+// For every k, a publish whose k-th store write fails leaves a repository
+// that clients read consistently, old or new, and a retry completes it.
+// The client-like fetch (signature, every metadata file and package with
+// its checksum) runs for every k; dnf runs for the first and last k and
+// for the failures of the repomd.xml.asc and repomd.xml writes.
+func TestFaultInjectionEveryWrite(t *testing.T) {
+	testutil.RequireTool(t, "dnf")
+	old := testutil.RPMBuild(t, multiSpec("app", "1", "1", "main", "extra"))
+	upd := testutil.RPMBuild(t, multiSpec("app", "2", "1", "main", "extra"))
+	newer := testutil.RPMBuild(t, testutil.SimpleSpec("tool", "1", "1"))
+	for _, rpm := range slices.Concat(old, upd, newer) {
+		if err := signer(t).SignRPM(rpm); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := t.TempDir()
+	cfg := Config{BaseURL: "http://repo.invalid/test", ReleasePackage: true}
+	mustPublish(t, newPublisher(t, dirStore(t, base), cfg), ChangeSet{Add: old})
+	kr := signer(t).Key().Keyring()
+	oldView, err := fetch(storeGetter(dirStore(t, base)), kr, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	change := ChangeSet{Add: append(slices.Clone(upd), newer...), Remove: nil}
+
+	// Count the writes of the whole publish.
+	probeDir := t.TempDir()
+	copyDir(t, base, probeDir)
+	probe := &faultStore{Store: dirStore(t, probeDir)}
+	mustPublish(t, newPublisher(t, probe, cfg), change)
+	newView, err := fetch(storeGetter(probe), kr, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writes := probe.writes
+	t.Logf("a publish makes %d writes: %v", len(writes), writes)
+	if len(writes) < 6 {
+		t.Fatalf("only %d writes", len(writes))
+	}
+	dnfRuns := 0
+	for k := 1; k <= len(writes); k++ {
+		t.Run(fmt.Sprintf("k=%d-%s", k, filepath.Base(writes[k-1])), func(t *testing.T) {
+			dir := t.TempDir()
+			copyDir(t, base, dir)
+			fs := &faultStore{Store: dirStore(t, dir), failAt: k}
+			_, err := newPublisher(t, fs, cfg).Publish(context.Background(), change)
+			if !errors.Is(err, errInjected) {
+				t.Fatalf("publish with write %d (%s) failing: err %v, want the injected failure", k, fs.failed, err)
+			}
+			if fs.failed != writes[k-1] {
+				t.Fatalf("write %d was %s, not %s as in the probe", k, fs.failed, writes[k-1])
+			}
+			view, err := fetch(storeGetter(fs.Store), kr, true)
+			if err != nil {
+				t.Fatalf("after write %d (%s) failed, a client fails: %v", k, fs.failed, err)
+			}
+			if view.firstOnly != nil {
+				t.Errorf("after write %d (%s) failed, the first signature does not verify: %v", k, fs.failed, view.firstOnly)
+			}
+			if !slices.Equal(view.packages, oldView.packages) && !slices.Equal(view.packages, newView.packages) {
+				t.Fatalf("after write %d failed, clients see %v: neither old %v nor new %v", k, view.packages, oldView.packages, newView.packages)
+			}
+			if k == 1 || k == len(writes) || fs.failed == RepomdKey || fs.failed == RepomdAscKey {
+				dnfRuns++
+				installed := dnfInstall(t, dir, "app-main")
+				if !slices.Contains(installed, "app-main-1-1.noarch") && !slices.Contains(installed, "app-main-2-1.noarch") {
+					t.Fatalf("dnf installed %v", installed)
+				}
+			}
+			res, err := newPublisher(t, dirStore(t, dir), cfg).Publish(context.Background(), change)
+			if err != nil {
+				t.Fatalf("retry: %v", err)
+			}
+			view, err = fetch(storeGetter(fs.Store), kr, true)
+			if err != nil {
+				t.Fatalf("after the retry: %v", err)
+			}
+			if !slices.Equal(view.packages, newView.packages) {
+				t.Fatalf("after the retry (%+v) clients see %v, want %v", res, view.packages, newView.packages)
+			}
+		})
+	}
+	t.Logf("dnf ran after %d of %d failures", dnfRuns, len(writes))
+}
