@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sync"
 	"testing"
 
@@ -163,4 +164,8 @@ func sha256File(t testing.TB, path string) string {
 	}
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
+}
+
+func regexpReplace(s, expr, repl string) string {
+	return regexp.MustCompile(expr).ReplaceAllString(s, repl)
 }

@@ -90,7 +90,7 @@ func serveDir(t testing.TB, dir string) (*httptest.Server, *recorder) {
 
 // pki is a test CA with a client certificate it issued, as PEM files.
 type pki struct {
-	pool                     *x509.CertPool
+	pool                      *x509.CertPool
 	caFile, certFile, keyFile string
 }
 
