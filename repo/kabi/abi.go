@@ -36,8 +36,11 @@ type ABI struct {
 }
 
 // NewABI returns an empty ABI named name.
-func NewABI(name string) *ABI {
-	return &ABI{Name: name, index: make(map[string]int32)}
+func NewABI(name string) *ABI { return newABI(name, 0) }
+
+// newABI returns an empty ABI with room for n symbols.
+func newABI(name string, n int) *ABI {
+	return &ABI{Name: name, list: make([]Symbol, 0, n), index: make(map[string]int32, n)}
 }
 
 // Add adds s to the ABI. It fails when a symbol of the same name is already

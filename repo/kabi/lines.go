@@ -1,9 +1,7 @@
 package kabi
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"unicode/utf8"
@@ -12,17 +10,44 @@ import (
 // maxLine bounds one line of a text input; real lines are under 200 bytes.
 const maxLine = 64 << 10
 
+// maxText bounds a whole text input; a full Module.symvers is about 2 MB.
+const maxText = 256 << 20
+
+// readText reads all of r, refusing inputs over maxText. name is used in errors.
+func readText(r io.Reader, name string) ([]byte, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxText+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	if len(data) > maxText {
+		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxText)
+	}
+	return data, nil
+}
+
 // eachLine calls fn with every line of r (without its newline) and its
-// 1-based number. It rejects CR line endings, NUL bytes and overlong lines.
+// 1-based number. It rejects CR line endings, NUL bytes, invalid UTF-8 and
+// overlong lines.
 func eachLine(r io.Reader, name string, fn func(n int, line string) error) error {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	sc.Split(splitLines)
-	n := 0
-	for sc.Scan() {
-		n++
-		b := sc.Bytes()
+	data, err := readText(r, name)
+	if err != nil {
+		return err
+	}
+	return eachLineOf(data, name, fn)
+}
+
+// eachLineOf is eachLine over data already in memory.
+func eachLineOf(data []byte, name string, fn func(n int, line string) error) error {
+	for n := 1; len(data) > 0; n++ {
+		b := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			b, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
 		switch {
+		case len(b) > maxLine:
+			return parseErr(name, n, "line longer than %d bytes", maxLine)
 		case bytes.IndexByte(b, '\r') >= 0:
 			return parseErr(name, n, "carriage return in line (CRLF line endings?)")
 		case bytes.IndexByte(b, 0) >= 0:
@@ -34,23 +59,5 @@ func eachLine(r io.Reader, name string, fn func(n int, line string) error) error
 			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return parseErr(name, n+1, "line longer than %d bytes", maxLine)
-		}
-		return fmt.Errorf("read %s: %w", name, err)
-	}
 	return nil
-}
-
-// splitLines is bufio.ScanLines without its dropping of a trailing CR, so
-// that CRLF input is seen and rejected.
-func splitLines(data []byte, atEOF bool) (advance int, token []byte, err error) {
-	if i := bytes.IndexByte(data, '\n'); i >= 0 {
-		return i + 1, data[:i], nil
-	}
-	if atEOF && len(data) > 0 {
-		return len(data), data, nil
-	}
-	return 0, nil, nil
 }

@@ -1,6 +1,7 @@
 package kabi
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -18,17 +19,22 @@ import (
 // separate columns by spaces; a line without TAB is split on spaces. The module
 // column may be a path. name is used in errors.
 func ParseSymvers(r io.Reader, name string) (*ABI, error) {
-	abi := NewABI(name)
-	first := make(map[string]int)
-	err := eachLine(r, name, func(n int, line string) error {
+	data, err := readText(r, name)
+	if err != nil {
+		return nil, err
+	}
+	rows := bytes.Count(data, []byte{'\n'}) + 1
+	abi := newABI(name, rows)
+	lineOf := make([]int, 0, rows) // line of each symbol, by position
+	err = eachLineOf(data, name, func(n int, line string) error {
 		s, err := parseSymversRow(line)
 		if err != nil {
 			return parseErr(name, n, "%v", err)
 		}
-		if prev, ok := first[s.Name]; ok {
-			return parseErr(name, n, "symbol %s listed again (first at line %d)", s.Name, prev)
+		if i, ok := abi.index[s.Name]; ok {
+			return parseErr(name, n, "symbol %s listed again (first at line %d)", s.Name, lineOf[i])
 		}
-		first[s.Name] = n
+		lineOf = append(lineOf, n)
 		return abi.Add(s)
 	})
 	if err != nil {
@@ -63,9 +69,10 @@ func ReadSymversFile(path string) (*ABI, error) {
 }
 
 func parseSymversRow(line string) (Symbol, error) {
+	var buf [6]string
 	var f []string
 	if strings.IndexByte(line, '\t') >= 0 {
-		f = strings.Split(line, "\t")
+		f = splitTabs(line, buf[:0])
 	} else {
 		f = strings.Fields(line)
 	}
@@ -133,4 +140,18 @@ func checkName(what, s string) error {
 		}
 	}
 	return nil
+}
+
+// splitTabs splits line at TABs into f, stopping after len(buf)+1 fields
+// (enough to tell that a row has too many).
+func splitTabs(line string, f []string) []string {
+	for len(f) < cap(f)-1 {
+		i := strings.IndexByte(line, '\t')
+		if i < 0 {
+			break
+		}
+		f = append(f, line[:i])
+		line = line[i+1:]
+	}
+	return append(f, line)
 }
