@@ -1,6 +1,7 @@
 package repodata
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -38,7 +39,8 @@ type Options struct {
 	Signer Signer
 	// Workers reading packages in parallel; 0 means GOMAXPROCS.
 	Workers int
-	// Open reads an RPM's headers; nil means rpm.Open.
+	// Open reads an RPM's headers. When nil, each file is read once into
+	// memory and both parsed (rpm.Read) and checksummed from there.
 	Open func(path string) (*rpm.Package, error)
 	// Progress, when set, is called after each package with the number
 	// done so far and the total, from one goroutine at a time.
@@ -89,9 +91,6 @@ func (o *Options) fill() {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
-	if o.Open == nil {
-		o.Open = rpm.Open
-	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -123,17 +122,34 @@ func scanRPMs(dir string) ([]string, error) {
 	return rels, err
 }
 
-// previous reads the existing metadata of dir, by location; none is no error.
+// previous returns the records of dir's existing metadata by location (none
+// is no error): from the cache when it matches repomd.xml, else from the XML.
 func previous(dir string) (map[string]*Package, error) {
-	if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); errors.Is(err, fs.ErrNotExist) {
+	f, err := os.Open(filepath.Join(dir, "repodata", "repomd.xml"))
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	repo, err := ReadRepo(dir)
 	if err != nil {
 		return nil, err
 	}
-	m := make(map[string]*Package, len(repo.Packages))
-	for _, p := range repo.Packages {
+	md, err := DecodeRepomd(f)
+	f.Close()
+	if err != nil {
+		return nil, err
+	}
+	var pkgs []*Package
+	if p := md.Find("primary"); p != nil {
+		pkgs, _ = readCache(dir, p.Checksum)
+	}
+	if pkgs == nil {
+		repo, err := ReadRepo(dir)
+		if err != nil {
+			return nil, err
+		}
+		pkgs = repo.Packages
+	}
+	m := make(map[string]*Package, len(pkgs))
+	for _, p := range pkgs {
 		m[p.Location] = p
 	}
 	return m, nil
@@ -220,11 +236,7 @@ func describe(dir, rel string, prev *Package, opts *Options) (*Package, bool, er
 			}
 		}
 	}
-	rp, err := opts.Open(path)
-	if err != nil {
-		return nil, false, err
-	}
-	sum, err := fileSHA256(path)
+	rp, sum, err := readRPM(path, opts.Open)
 	if err != nil {
 		return nil, false, err
 	}
@@ -232,6 +244,29 @@ func describe(dir, rel string, prev *Package, opts *Options) (*Package, bool, er
 		return nil, false, fmt.Errorf("%s changed while being indexed", path)
 	}
 	return FromRPM(rp, rel, sum, mtime), false, nil
+}
+
+// readRPM reads the package at path and its sha256, with open when given.
+func readRPM(path string, open func(string) (*rpm.Package, error)) (*rpm.Package, string, error) {
+	if open != nil {
+		rp, err := open(path)
+		if err != nil {
+			return nil, "", err
+		}
+		sum, err := fileSHA256(path)
+		return rp, sum, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	rp, err := rpm.Read(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		return nil, "", fmt.Errorf("read rpm %s: %w", path, err)
+	}
+	rp.Path = path
+	sum := sha256.Sum256(b)
+	return rp, hex.EncodeToString(sum[:]), nil
 }
 
 func fileSHA256(path string) (string, error) {

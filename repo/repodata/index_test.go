@@ -164,6 +164,13 @@ func TestIndexFailureKeepsPreviousRepodata(t *testing.T) {
 }
 
 func TestIndexUpdateRereadsOnlyChangedPackages(t *testing.T) {
+	t.Run("from cache", func(t *testing.T) { testUpdate(t, false) })
+	t.Run("from XML", func(t *testing.T) { testUpdate(t, true) })
+}
+
+// testUpdate adds, touches and removes packages and checks that an update
+// reads only the added one; dropCache makes it read the old XML.
+func testUpdate(t *testing.T, dropCache bool) {
 	dir := sharedRPMs(t)
 	var opened atomic.Int32
 	opts := Options{Update: true, Open: countingOpener(&opened)}
@@ -184,6 +191,11 @@ func TestIndexUpdateRereadsOnlyChangedPackages(t *testing.T) {
 	}
 	if err := os.Remove(filepath.Join(dir, "fake_bash-1.1.1-1.x86_64.rpm")); err != nil {
 		t.Fatal(err)
+	}
+	if dropCache {
+		if err := os.Remove(filepath.Join(dir, CacheName)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	res, err := Index(context.Background(), dir, opts)
 	if err != nil {
@@ -260,4 +272,35 @@ func TestIndexSignerFailureLeavesNoRepodata(t *testing.T) {
 		t.Errorf("repodata exists after a failed signature (stat: %v)", err)
 	}
 	assertNoLeftovers(t, dir)
+}
+
+// An update of a repository createrepo_c indexed reuses createrepo_c's
+// records (the cache, which describes other metadata, is ignored).
+func TestIndexUpdateOfCreaterepoCRepository(t *testing.T) {
+	dir := sharedRPMs(t)
+	if _, err := Index(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	createrepo(t, dir)
+	theirs, err := ReadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opened atomic.Int32
+	res, err := Index(context.Background(), dir, Options{Update: true, Open: countingOpener(&opened)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if opened.Load() != 0 || res.Reused != 12 {
+		t.Errorf("update read %d RPMs and reused %d, want 0 and 12", opened.Load(), res.Reused)
+	}
+	ours, err := ReadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range ours.Packages {
+		for _, d := range diffPackages(p, theirs.Packages[i]) {
+			t.Errorf("%s: %s", p.Location, d)
+		}
+	}
 }

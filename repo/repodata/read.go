@@ -6,11 +6,13 @@ import (
 	"crypto/sha256"
 	"crypto/sha512"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // Repo is a repository's metadata as read back from disk.
@@ -40,21 +42,48 @@ func ReadRepo(dir string) (*Repo, error) {
 	if primary == nil {
 		return nil, fmt.Errorf("read repository %s: repomd.xml lists no primary", dir)
 	}
-	err = readData(dir, primary, func(r io.Reader) (err error) {
-		repo.Packages, err = DecodePrimary(r)
-		return err
+	// The three documents decode in parallel; filelists and other are
+	// merged into primary's packages afterwards.
+	var (
+		lists  []PackageFiles
+		others []PackageChangelogs
+		errs   [3]error
+		wg     sync.WaitGroup
+	)
+	wg.Go(func() {
+		errs[0] = readData(dir, primary, func(r io.Reader) (err error) {
+			repo.Packages, err = DecodePrimary(r)
+			return err
+		})
 	})
-	if err != nil {
-		return nil, fmt.Errorf("read repository %s: %w", dir, err)
-	}
 	if d := md.Find("filelists"); d != nil {
-		if err := readData(dir, d, func(r io.Reader) error { return mergeFilelists(repo.Packages, r) }); err != nil {
-			return nil, fmt.Errorf("read repository %s: %w", dir, err)
-		}
+		wg.Go(func() {
+			errs[1] = readData(dir, d, func(r io.Reader) (err error) {
+				lists, err = DecodeFilelists(r)
+				return err
+			})
+		})
 	}
 	if d := md.Find("other"); d != nil {
-		if err := readData(dir, d, func(r io.Reader) error { return mergeOther(repo.Packages, r) }); err != nil {
-			return nil, fmt.Errorf("read repository %s: %w", dir, err)
+		wg.Go(func() {
+			errs[2] = readData(dir, d, func(r io.Reader) (err error) {
+				others, err = DecodeOther(r)
+				return err
+			})
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs[:]...); err != nil {
+		return nil, fmt.Errorf("read repository %s: %w", dir, err)
+	}
+	if md.Find("filelists") != nil {
+		if err := mergeFilelists(repo.Packages, lists); err != nil {
+			return nil, fmt.Errorf("read repository %s: %s: %w", dir, md.Find("filelists").Location, err)
+		}
+	}
+	if md.Find("other") != nil {
+		if err := mergeOther(repo.Packages, others); err != nil {
+			return nil, fmt.Errorf("read repository %s: %s: %w", dir, md.Find("other").Location, err)
 		}
 	}
 	return repo, nil
@@ -176,11 +205,7 @@ func (m byPkgID) take(id, name, arch string) (*Package, error) {
 	return p, nil
 }
 
-func mergeFilelists(pkgs []*Package, r io.Reader) error {
-	lists, err := DecodeFilelists(r)
-	if err != nil {
-		return err
-	}
+func mergeFilelists(pkgs []*Package, lists []PackageFiles) error {
 	if len(lists) != len(pkgs) {
 		return fmt.Errorf("filelists.xml has %d packages, primary.xml %d", len(lists), len(pkgs))
 	}
@@ -195,11 +220,7 @@ func mergeFilelists(pkgs []*Package, r io.Reader) error {
 	return nil
 }
 
-func mergeOther(pkgs []*Package, r io.Reader) error {
-	others, err := DecodeOther(r)
-	if err != nil {
-		return err
-	}
+func mergeOther(pkgs []*Package, others []PackageChangelogs) error {
 	if len(others) != len(pkgs) {
 		return fmt.Errorf("other.xml has %d packages, primary.xml %d", len(others), len(pkgs))
 	}

@@ -66,7 +66,11 @@ func writeRepodata(dir string, pkgs []*Package, opts *Options) (md *Repomd, err 
 	if err := writeRepomd(tmp, md, opts.Signer); err != nil {
 		return nil, err
 	}
-	return md, swapIn(tmp, filepath.Join(dir, "repodata"))
+	if err := swapIn(tmp, filepath.Join(dir, "repodata")); err != nil {
+		return nil, err
+	}
+	writeCache(dir, md.Data[0].Checksum, pkgs)
+	return md, nil
 }
 
 // writeDocument writes one compressed document and names it by its checksum.
