@@ -5,6 +5,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/kabiforge/kabiforge/config"
 )
 
 // Rule selects the kernels of one tracked stream, e.g. kernel 4.18.0 with
@@ -84,4 +86,10 @@ func (r Rule) Since(nvrs []NVR, last NVR) []NVR {
 		i++
 	}
 	return sel[i:]
+}
+
+// StreamRule returns the rule of a configured stream: the kernel package
+// with the stream's version prefix and release glob.
+func StreamRule(s config.Stream) Rule {
+	return Rule{Name: DefaultName, Version: s.Version, Release: s.Release}
 }
