@@ -48,20 +48,47 @@ func (c *lines) has(sub string) bool {
 	return false
 }
 
-// buildKernel builds demo kernel k with the rpmbuild builder into a
-// repository directory indexed by createrepo_c, and returns that directory.
+// kernelRepos caches the demo kernels built by buildKernel, by NVR, for the
+// whole test binary: tests treat them as read-only.
+var kernelRepos = struct {
+	sync.Mutex
+	dir   string
+	repos map[string]string
+}{repos: map[string]string{}}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "kabiforge-build-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	kernelRepos.dir = dir
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildKernel builds demo kernel k (a BaseKernel or NextKernel of it, told
+// apart by NVR) with the rpmbuild builder into a repository directory indexed
+// by createrepo_c, and returns that directory.
 func buildKernel(t *testing.T, k demo.Kernel) string {
 	t.Helper()
 	testutil.RequireTool(t, "rpmbuild")
+	kernelRepos.Lock()
+	defer kernelRepos.Unlock()
+	if repo, ok := kernelRepos.repos[k.NVR]; ok {
+		return repo
+	}
 	srpm, err := demo.KernelSRPM(t.TempDir(), k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := t.TempDir()
+	repo := filepath.Join(kernelRepos.dir, k.NVR)
 	if _, err := new(Rpmbuild).Build(context.Background(), Request{SRPM: srpm, Arch: "x86_64", ResultDir: repo}); err != nil {
 		t.Fatalf("build kernel %s: %v", k.NVR, err)
 	}
 	createrepo(t, repo)
+	kernelRepos.repos[k.NVR] = repo
 	return repo
 }
 

@@ -123,9 +123,9 @@ func TestCancelStopsTheWholeProcessGroup(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("build never reached its build step")
 	}
-	for wait := time.Now(); countProcs(t, "61.4321") != 3; time.Sleep(10 * time.Millisecond) {
+	for wait := time.Now(); countProcs(t, "61.4321") < 3; time.Sleep(10 * time.Millisecond) {
 		if time.Since(wait) > 5*time.Second {
-			t.Fatalf("%d sleeps running before cancel, want 3", countProcs(t, "61.4321"))
+			t.Fatalf("%d sleeps running before cancel, want at least 3", countProcs(t, "61.4321"))
 		}
 	}
 	cancel()
