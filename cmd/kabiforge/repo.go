@@ -13,6 +13,7 @@ func (a *app) repoCommand() *cobra.Command {
 		a.repoSignCommand(),
 		a.repoServeCommand(),
 		a.repoIndexCommand(),
+		a.repoPublishCommand(),
 	)
 	return cmd
 }
