@@ -63,6 +63,9 @@ func TestKabiDiffJSONOfAdditionsOnlyExits0(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &d); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out)
 	}
+	if !strings.Contains(out, `"crc": "0x`) || !strings.Contains(out, `"removed": []`) {
+		t.Errorf("CRCs are not 0x strings or empty lists are not []:\n%.400s", out)
+	}
 	if len(d.Added) != 52 || len(d.Removed)+len(d.CRCChanged) != 0 || !d.Added[0].Stablelisted {
 		t.Errorf("added %d, removed %d, changed %d", len(d.Added), len(d.Removed), len(d.CRCChanged))
 	}

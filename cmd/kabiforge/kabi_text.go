@@ -64,11 +64,11 @@ func writeDelta(w io.Writer, d *kabi.Delta) {
 func changeDetail(c kabi.Change) string {
 	switch {
 	case c.Old == nil:
-		return fmt.Sprintf("0x%08x", c.New.CRC)
+		return c.New.CRC.String()
 	case c.New == nil:
-		return fmt.Sprintf("0x%08x", c.Old.CRC)
+		return c.Old.CRC.String()
 	case c.Old.CRC != c.New.CRC:
-		return fmt.Sprintf("0x%08x -> 0x%08x", c.Old.CRC, c.New.CRC)
+		return fmt.Sprintf("%v -> %v", c.Old.CRC, c.New.CRC)
 	}
 	return fmt.Sprintf("%s%s -> %s%s", c.Old.Export, ns(c.Old.Namespace), c.New.Export, ns(c.New.Namespace))
 }
@@ -147,12 +147,12 @@ func mergeBreaks(v kabi.Verdict) []kindBreak {
 func breakDetail(b kabi.Break) string {
 	want := "any CRC"
 	if b.HasCRC {
-		want = fmt.Sprintf("0x%08x", b.Want)
+		want = b.Want.String()
 	}
 	if b.Have == 0 && b.Module == "" {
 		return "want " + want + ", not exported"
 	}
-	return fmt.Sprintf("want %s, kernel has 0x%08x", want, b.Have)
+	return fmt.Sprintf("want %s, kernel has %v", want, b.Have)
 }
 
 // sortVerdicts orders broken kmods by stablelisted breaks, most first.

@@ -13,7 +13,7 @@ import (
 type Symbol struct {
 	Name string `json:"name"`
 	// CRC is the symbol's modversions checksum.
-	CRC uint32 `json:"crc"`
+	CRC CRC `json:"crc"`
 	// Module is the exporting module: "vmlinux" or a module path such as
 	// "drivers/scsi/libfc/libfc". Empty when the source does not say (RPM Provides).
 	Module string `json:"module,omitempty"`
@@ -51,7 +51,7 @@ func (a *ABI) Add(s Symbol) error {
 	}
 	if i, ok := a.index[s.Name]; ok {
 		if old := a.list[i]; old.CRC != s.CRC {
-			return fmt.Errorf("symbol %s exported twice with CRCs 0x%08x and 0x%08x", s.Name, old.CRC, s.CRC)
+			return fmt.Errorf("symbol %s exported twice with CRCs %v and %v", s.Name, old.CRC, s.CRC)
 		}
 		a.list[i] = s
 		return nil

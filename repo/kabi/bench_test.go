@@ -24,7 +24,7 @@ func syntheticKernel(n int, bump bool) (*ABI, []string) {
 		if bump && i%10 == 0 {
 			crc++
 		}
-		if err := abi.Add(Symbol{Name: names[i], CRC: crc, Module: "vmlinux", Export: "EXPORT_SYMBOL"}); err != nil {
+		if err := abi.Add(Symbol{Name: names[i], CRC: CRC(crc), Module: "vmlinux", Export: "EXPORT_SYMBOL"}); err != nil {
 			panic(err)
 		}
 		if i%3 == 0 {

@@ -5,7 +5,7 @@ import "sort"
 // Need is one kernel symbol a kmod uses, with the CRC it was built against.
 type Need struct {
 	Name string `json:"name"`
-	CRC  uint32 `json:"crc"`
+	CRC  CRC    `json:"crc"`
 	// HasCRC is false for a symbol known only as undefined in a .ko without
 	// a __versions entry: only its presence can be checked.
 	HasCRC bool `json:"has_crc"`
@@ -22,10 +22,10 @@ type Kmod struct {
 type Break struct {
 	Name string `json:"name"`
 	// Want is the CRC the kmod was built against (0 with HasCRC false).
-	Want   uint32 `json:"want"`
-	HasCRC bool   `json:"has_crc"`
+	Want   CRC  `json:"want"`
+	HasCRC bool `json:"has_crc"`
 	// Have is the kernel's CRC; zero for a missing symbol.
-	Have uint32 `json:"have,omitempty"`
+	Have CRC `json:"have,omitempty"`
 	// Module is the kernel module exporting the symbol, when known.
 	Module string `json:"module,omitempty"`
 	// Stablelisted is true when the symbol is on the kernel's stablelist;
@@ -62,7 +62,8 @@ func (v *Verdict) StablelistedBreaks() int {
 // Check decides whether kmod loads on kernel: every needed symbol must be
 // exported, with the same CRC when the need carries one.
 func Check(kernel *ABI, kmod Kmod) Verdict {
-	v := Verdict{Kmod: kmod.Name, Kernel: kernel.Name, Checked: len(kmod.Needs)}
+	v := Verdict{Kmod: kmod.Name, Kernel: kernel.Name, Checked: len(kmod.Needs),
+		Missing: []Break{}, Mismatched: []Break{}} // [] rather than null in JSON
 	for _, n := range kmod.Needs {
 		i, ok := kernel.index[n.Name]
 		if !ok {

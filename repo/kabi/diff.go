@@ -39,7 +39,8 @@ func (d *Delta) Empty() bool { return !d.Broken() && len(d.Added) == 0 }
 
 // Diff compares the old and new ABIs symbol by symbol.
 func Diff(old, new *ABI) *Delta {
-	d := &Delta{Old: old.Name, New: new.Name}
+	d := &Delta{Old: old.Name, New: new.Name, // [] rather than null in JSON
+		Added: []Change{}, Removed: []Change{}, CRCChanged: []Change{}, ExportChanged: []Change{}}
 	for _, o := range old.list {
 		i, ok := new.index[o.Name]
 		if !ok {

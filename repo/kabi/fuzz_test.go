@@ -174,7 +174,7 @@ func FuzzParseSymbolDep(f *testing.F) {
 			f.Fatal(err)
 		}
 		for _, s := range abi.Symbols()[:20] {
-			f.Add("kernel("+s.Name+")", uint32(rpm.EQ), fmt.Sprintf("0x%08x", s.CRC))
+			f.Add("kernel("+s.Name+")", uint32(rpm.EQ), s.CRC.String())
 		}
 	}
 	f.Add("ksym(misc_register)", uint32(rpm.EQ), "844c8938")

@@ -153,7 +153,7 @@ func ParseVersions(data []byte, class elf.Class, order binary.ByteOrder) ([]Need
 		if err := checkName("symbol", name); err != nil {
 			return nil, fmt.Errorf("entry %d: %v", off/versionEntrySize, err)
 		}
-		out = append(out, Need{Name: name, CRC: crc, HasCRC: true})
+		out = append(out, Need{Name: name, CRC: CRC(crc), HasCRC: true})
 	}
 	return out, nil
 }

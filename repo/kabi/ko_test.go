@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -115,7 +114,7 @@ func TestReadKernelModuleMatchesModprobe(t *testing.T) {
 		t.Fatalf("read %d __versions entries, modprobe lists %d", len(m.Versions), len(want))
 	}
 	for _, v := range m.Versions {
-		if got := fmt.Sprintf("0x%08x", v.CRC); want[v.Name] != got {
+		if got := v.CRC.String(); want[v.Name] != got {
 			t.Errorf("%s: CRC %s, modprobe says %s", v.Name, got, want[v.Name])
 		}
 	}

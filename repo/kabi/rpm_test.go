@@ -40,7 +40,7 @@ func renderSpec(t *testing.T, name string, data any) string {
 func symversText(syms []Symbol) string {
 	var b strings.Builder
 	for _, s := range syms {
-		fmt.Fprintf(&b, "0x%08x\t%s\t%s\t%s\n", s.CRC, s.Name, s.Module, s.Export)
+		fmt.Fprintf(&b, "%v\t%s\t%s\t%s\n", s.CRC, s.Name, s.Module, s.Export)
 	}
 	return b.String()
 }
@@ -159,7 +159,7 @@ func TestKabiOfRPMsBuiltByRpmbuildAgreesWithDnf(t *testing.T) {
 		out, err := root.Install("kmod-" + c.Name)
 		v := verdicts[c.Name]
 		b := append(v.Mismatched, v.Missing...)[0]
-		wantMsg := fmt.Sprintf("nothing provides kernel(%s) = 0x%08x needed by kmod-%s", b.Name, b.Want, c.Name)
+		wantMsg := fmt.Sprintf("nothing provides kernel(%s) = %v needed by kmod-%s", b.Name, b.Want, c.Name)
 		if err == nil || !strings.Contains(out, wantMsg) {
 			t.Errorf("dnf install kmod-%s: err %v, output lacks %q:\n%s", c.Name, err, wantMsg, out)
 		}
@@ -273,8 +273,8 @@ func TestKmodRPMWithARealModuleIsCheckedFromItsVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range hello.Needs {
-		if want := modversions[n.Name]; !n.HasCRC || fmt.Sprintf("0x%08x", n.CRC) != want {
-			t.Errorf("kmod-hello needs %s 0x%08x, modprobe says %q", n.Name, n.CRC, want)
+		if want := modversions[n.Name]; !n.HasCRC || n.CRC.String() != want {
+			t.Errorf("kmod-hello needs %s %v, modprobe says %q", n.Name, n.CRC, want)
 		}
 	}
 	if len(hello.Needs) != len(modversions) || len(fromReq.Needs) != len(modversions) {

@@ -114,7 +114,7 @@ func parseSymversRow(line string) (Symbol, error) {
 func isExport(s string) bool { return strings.HasPrefix(s, "EXPORT_") && checkName("export", s) == nil }
 
 // parseCRC parses "0x" followed by one to eight hex digits.
-func parseCRC(s string) (uint32, error) {
+func parseCRC(s string) (CRC, error) {
 	h, ok := strings.CutPrefix(s, "0x")
 	if !ok {
 		return 0, fmt.Errorf("CRC %q does not start with 0x", s)
@@ -126,7 +126,7 @@ func parseCRC(s string) (uint32, error) {
 	if err != nil {
 		return 0, fmt.Errorf("CRC %q is not hexadecimal", s)
 	}
-	return uint32(v), nil
+	return CRC(v), nil
 }
 
 // checkName accepts a non-empty token of printable ASCII without spaces.
