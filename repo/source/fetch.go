@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/kabiforge/kabiforge/config"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -192,4 +193,21 @@ func fileSize(path string) int64 {
 		return -1
 	}
 	return st.Size()
+}
+
+// FetchOptionsFor returns the verification a configured source asks for:
+// its Keys loaded into a keyring, or Unsigned when (and only when) the
+// configuration says so.
+func FetchOptionsFor(cfg config.Source) (FetchOptions, error) {
+	if cfg.Unsigned {
+		return FetchOptions{Unsigned: true}, nil
+	}
+	if len(cfg.Keys) == 0 {
+		return FetchOptions{}, fmt.Errorf("source %s: no keys and not marked unsigned", cfg.Name)
+	}
+	kr, err := sign.LoadKeyring(cfg.Keys...)
+	if err != nil {
+		return FetchOptions{}, fmt.Errorf("source %s: %w", cfg.Name, err)
+	}
+	return FetchOptions{Keys: kr}, nil
 }

@@ -217,3 +217,20 @@ func TestCentOSTamperedOrResignedRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFetchOptionsFor(t *testing.T) {
+	key := testutil.SharedData(t, "rpm", "centos-signed", "RPM-GPG-KEY-CentOS-7")
+	opts, err := FetchOptionsFor(config.Source{Name: "c7", Keys: []string{key}})
+	if err != nil || opts.Keys == nil || opts.Unsigned || len(opts.Keys.KeyIDs()) == 0 {
+		t.Fatalf("with keys: %+v, %v", opts, err)
+	}
+	if opts, err := FetchOptionsFor(config.Source{Name: "local", Unsigned: true}); err != nil || !opts.Unsigned {
+		t.Fatalf("unsigned: %+v, %v", opts, err)
+	}
+	if _, err := FetchOptionsFor(config.Source{Name: "bare"}); err == nil {
+		t.Fatal("a source with neither keys nor unsigned gets fetch options")
+	}
+	if _, err := FetchOptionsFor(config.Source{Name: "missing", Keys: []string{"/nonexistent/key"}}); err == nil {
+		t.Fatal("a missing key file is accepted")
+	}
+}
