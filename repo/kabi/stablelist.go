@@ -1,6 +1,7 @@
 package kabi
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"sort"
@@ -106,16 +107,16 @@ func ReadStablelist(path string) (*Stablelist, error) {
 		return nil, err
 	}
 	defer r.Close()
-	data, err := io.ReadAll(io.LimitReader(r, 256<<20))
+	data, err := readText(r, path)
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(string(data), "0x") {
-		abi, err := ParseSymvers(strings.NewReader(string(data)), path)
+	if bytes.HasPrefix(data, []byte("0x")) {
+		abi, err := ParseSymvers(bytes.NewReader(data), path)
 		if err != nil {
 			return nil, err
 		}
 		return abi.AsStablelist(), nil
 	}
-	return ParseStablelist(strings.NewReader(string(data)), path)
+	return ParseStablelist(bytes.NewReader(data), path)
 }
