@@ -55,7 +55,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad path", http.StatusBadRequest)
 		return
 	}
-	content, info, err := h.open(r.Context(), key)
+	content, info, err := h.open(r, key)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -95,14 +95,26 @@ type seekCloser interface {
 	io.Closer
 }
 
-// open returns the object as a seekable reader and its Info.
-func (h *handler) open(ctx context.Context, key string) (seekCloser, store.Info, error) {
+// open returns the object as a seekable reader and its Info. A store with
+// range reads answers HEAD and Range requests from Stat and reads only the
+// parts sent, pinned to the version Stat saw; a whole GET reads one
+// consistent object from Get, so a publish replacing it mid-request cannot
+// mix two versions or fail the request.
+func (h *handler) open(r *http.Request, key string) (seekCloser, store.Info, error) {
+	ctx := r.Context()
 	if ro, ok := h.store.(rangeOpener); ok {
-		info, err := h.store.Stat(ctx, key)
+		if r.Method == http.MethodHead || r.Header.Get("Range") != "" {
+			info, err := h.store.Stat(ctx, key)
+			if err != nil {
+				return nil, store.Info{}, err
+			}
+			return &rangeReader{ctx: ctx, open: ro, info: info}, info, nil
+		}
+		rc, info, err := h.store.Get(ctx, key)
 		if err != nil {
 			return nil, store.Info{}, err
 		}
-		return &rangeReader{ctx: ctx, open: ro, info: info}, info, nil
+		return &rangeReader{ctx: ctx, open: ro, info: info, body: rc}, info, nil
 	}
 	rc, info, err := h.store.Get(ctx, key)
 	if err != nil {
@@ -226,28 +238,35 @@ func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request, prefix stri
 }
 
 // rangeReader reads an object from a rangeOpener from wherever it was last
-// sought to, pinned to the version Stat saw.
+// sought to, pinned to the version of info. Seeking only moves pos; the open
+// body (which starts at bodyPos) is replaced on the next Read if it is not
+// at pos.
 type rangeReader struct {
-	ctx  context.Context
-	open rangeOpener
-	info store.Info
-	pos  int64
-	body io.ReadCloser
+	ctx     context.Context
+	open    rangeOpener
+	info    store.Info
+	pos     int64
+	body    io.ReadCloser
+	bodyPos int64
 }
 
 func (rr *rangeReader) Read(p []byte) (int, error) {
 	if rr.pos >= rr.info.Size {
 		return 0, io.EOF
 	}
+	if rr.body != nil && rr.bodyPos != rr.pos {
+		rr.Close()
+	}
 	if rr.body == nil {
 		body, err := rr.open.GetRange(rr.ctx, rr.info.Key, rr.info.Version, rr.pos, -1)
 		if err != nil {
 			return 0, err
 		}
-		rr.body = body
+		rr.body, rr.bodyPos = body, rr.pos
 	}
 	n, err := rr.body.Read(p)
 	rr.pos += int64(n)
+	rr.bodyPos += int64(n)
 	if err == io.EOF && rr.pos < rr.info.Size {
 		err = io.ErrUnexpectedEOF
 	}
@@ -265,10 +284,7 @@ func (rr *rangeReader) Seek(offset int64, whence int) (int64, error) {
 	if pos < 0 {
 		return rr.pos, errors.New("seek before start")
 	}
-	if pos != rr.pos {
-		rr.Close()
-		rr.pos = pos
-	}
+	rr.pos = pos
 	return pos, nil
 }
 
