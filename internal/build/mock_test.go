@@ -1,0 +1,195 @@
+package build
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+// golden compares got with testdata/golden/name, rewriting it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name)
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%s differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, path, got, want)
+	}
+}
+
+func TestMockConfigAndArgvGolden(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mock Mock
+		req  Request
+	}{
+		{name: "kmod-el8",
+			mock: Mock{Template: "centos-stream-8-x86_64", Macros: map[string]string{"_with_signmodules": "1"}},
+			req: Request{SRPM: "/work/in/kmod-fragiledrv-2.3-2.el8.src.rpm", Arch: "x86_64", ResultDir: "/work/out/kmod-fragiledrv",
+				Timeout: 2 * time.Hour,
+				Repos: []Repo{{Name: "kabiforge-kernel", URL: "/srv/kabiforge/kernel/4.18.0-80.1.2.el8_0"},
+					{Name: "kabiforge-stable", URL: "https://repo.example.org/el8/x86_64/"}},
+				Macros: map[string]string{"kmod_kernel_version": "4.18.0-80.1.2.el8_0", "kmod_rpm_release": "2"}}},
+		{name: "kernel-el9-simple",
+			mock: Mock{Template: "centos-stream+epel-9-x86_64", Isolation: "simple", Dist: ".el9", Command: "/usr/bin/mock", ConfigDir: "/etc/mock"},
+			req:  Request{SRPM: "/work/in/kernel-5.14.0-70.13.1.el9_0.src.rpm", Arch: "aarch64", ResultDir: "/work/out/kernel"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := tc.mock.Config(tc.req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name+".cfg", cfg)
+			argv := tc.mock.Argv("/tmp/kabiforge-mock-1/"+rootName(tc.req)+".cfg", tc.req)
+			golden(t, tc.name+".argv", []byte(strings.Join(argv, "\n")+"\n"))
+		})
+	}
+}
+
+func TestMockConfigRejectsBadInput(t *testing.T) {
+	ok := Request{SRPM: "/a/x-1-1.src.rpm", Arch: "x86_64", ResultDir: "/out"}
+	for _, tc := range []struct {
+		name string
+		mock Mock
+		req  Request
+		want string
+	}{
+		{"no template", Mock{}, ok, "mock template"},
+		{"path template", Mock{Template: "../etc/passwd"}, ok, "mock template"},
+		{"isolation", Mock{Template: "t", Isolation: "docker"}, ok, "isolation"},
+		{"no arch", Mock{Template: "t"}, Request{SRPM: ok.SRPM, ResultDir: "/out"}, "arch"},
+		{"quote in macro", Mock{Template: "t", Macros: map[string]string{"x": "a'b"}}, ok, "macro x"},
+		{"repo url", Mock{Template: "t"}, Request{SRPM: ok.SRPM, Arch: "x86_64", ResultDir: "/out",
+			Repos: []Repo{{Name: "r", URL: "file:///x\"\"\"\nexec"}}}, "bad URL"},
+		{"repo name", Mock{Template: "t"}, Request{SRPM: ok.SRPM, Arch: "x86_64", ResultDir: "/out",
+			Repos: []Repo{{Name: "r]\n[x", URL: "/x"}}}, "bad repository"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := tc.mock.Config(tc.req); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// mockResult copies a testdata/mock case into a result dir and adds the
+// named files (packages) to it.
+func mockResult(t *testing.T, name string, files ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	logs, _ := filepath.Glob(filepath.Join("testdata", "mock", name, "*.log"))
+	copyInto(t, dir, logs...)
+	for _, f := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("rpm"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestCollectMockResults(t *testing.T) {
+	dir := mockResult(t, "success", "kmod-fragiledrv-2.3-1.el8.src.rpm", "kmod-fragiledrv-2.3-1.el8.x86_64.rpm")
+	if err := mockFailure("x.src.rpm", 0, dir, nil); err != nil {
+		t.Fatal(err)
+	}
+	res, err := collectMock("x.src.rpm", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	for _, l := range res.Logs {
+		logs = append(logs, filepath.Base(l))
+	}
+	if filepath.Base(res.SRPM) != "kmod-fragiledrv-2.3-1.el8.src.rpm" || len(res.RPMs) != 1 ||
+		!slices.Equal(logs, []string{"build.log", "root.log", "state.log"}) {
+		t.Errorf("result = %+v", res)
+	}
+	if _, err := collectMock("x.src.rpm", mockResult(t, "success")); !Retryable(err) {
+		t.Errorf("success without packages: err = %v, want an infrastructure error", err)
+	}
+}
+
+func TestMockExitCodesMapToFailureTypes(t *testing.T) {
+	for _, tc := range []struct {
+		dir     string
+		status  int
+		want    string // package, dependency or infra
+		missing []string
+		tail    string
+	}{
+		{"build-failure", 10, "package", nil, "undefined symbol hwmon_device_register_with_info"},
+		{"build-failure", 1, "package", nil, "Bad exit status"},
+		{"build-failure", 40, "package", nil, ""},
+		{"build-failure", 11, "package", nil, ""},
+		{"missing-dep", 30, "dependency", []string{"kabiforge-no-such-devel >= 2.0"}, "No matching package"},
+		{"dnf5-missing", 30, "dependency", []string{"kernel-devel = 5.14.0-70.13.1.el9_0"}, ""},
+		{"missing-dep", 31, "dependency", []string{"kabiforge-no-such-devel >= 2.0"}, ""},
+		{"dnf-network", 30, "infra", nil, "Failed to download metadata"},
+		{"dnf-network", 20, "infra", nil, ""},
+		{"success", 60, "infra", nil, ""},
+		{"success", 1, "infra", nil, ""},
+		{"success", 143, "infra", nil, ""},
+	} {
+		err := mockFailure("kmod.src.rpm", tc.status, mockResult(t, tc.dir), []string{"mock's own output"})
+		var pe *PackageError
+		var de *DependencyError
+		var ie *InfraError
+		var got string
+		var tail []string
+		switch {
+		case errors.As(err, &pe):
+			got, tail = "package", pe.Tail
+		case errors.As(err, &de):
+			got, tail = "dependency", de.Tail
+			if !slices.Equal(de.Missing, tc.missing) {
+				t.Errorf("%s/%d: missing %q, want %q", tc.dir, tc.status, de.Missing, tc.missing)
+			}
+		case errors.As(err, &ie):
+			got, tail = "infra", ie.Tail
+		}
+		if got != tc.want || Retryable(err) != (tc.want == "infra") {
+			t.Errorf("%s/%d: err = %v (%T), want %s", tc.dir, tc.status, err, err, tc.want)
+		}
+		if !strings.Contains(strings.Join(tail, "\n"), tc.tail) || len(tail) == 0 {
+			t.Errorf("%s/%d: tail lacks %q:\n%s", tc.dir, tc.status, tc.tail, strings.Join(tail, "\n"))
+		}
+	}
+}
+
+func TestFollowLogsStreamsAppendedLines(t *testing.T) {
+	dir := t.TempDir()
+	var got lines
+	stop := followLogs(dir, got.add, "build.log", "root.log")
+	f, err := os.Create(filepath.Join(dir, "build.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("Executing(%build)\n")
+	deadline := time.Now().Add(5 * time.Second)
+	for !got.has("Executing(%build)") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	f.WriteString("Wrote: x.rpm\nno newline yet")
+	f.Close()
+	stop()
+	if !got.has("Executing(%build)") || !got.has("Wrote: x.rpm") || !got.has("no newline yet") {
+		t.Errorf("lines = %q", got.l)
+	}
+}
