@@ -214,45 +214,64 @@ func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry
 var errNoChange = errors.New("no change")
 
 // Cleanup deletes the metadata and packages that only generations replaced
-// more than Config.Window ago named, and returns how many it deleted. It
-// does nothing while the journal lacks the current repomd.xml (the next
-// publish records it).
+// more than Config.Window ago named, and returns how many it deleted. The
+// journal first moves their keys to its garbage list, so a cleanup that
+// stops early is finished by the next one. It does nothing while the
+// journal lacks the current repomd.xml (the next publish records it).
 func (p *Publisher) Cleanup(ctx context.Context) (int, error) {
 	cur, _, err := getAll(ctx, p.store, RepomdKey)
 	if err != nil {
 		return 0, err
 	}
 	now := p.cfg.Now()
-	var dead []string
+	var garbage []string
 	err = updateJournal(ctx, p.store, func(j *Journal) error {
 		if cur != nil && j.find(sum256(cur)) == nil {
 			p.cfg.Logf("publish %s: journal lacks the current repomd.xml; cleanup postponed", p.cfg.Name)
+			garbage = nil
 			return errNoChange
 		}
-		dead = j.expire(now, p.cfg.Window)
-		if len(dead) == 0 {
+		before := len(j.Generations) + len(j.Garbage)
+		garbage = j.expire(now, p.cfg.Window)
+		if len(j.Generations)+len(j.Garbage) == before && len(garbage) == 0 {
 			return errNoChange
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil || len(garbage) == 0 {
 		return 0, err
 	}
+	done := map[string]bool{}
+	n, err := p.deleteGarbage(ctx, garbage, now, done)
+	if len(done) > 0 {
+		if jerr := updateJournal(ctx, p.store, func(j *Journal) error { j.collected(done); return nil }); jerr != nil {
+			err = errors.Join(err, jerr)
+		}
+	}
+	return n, err
+}
+
+// deleteGarbage deletes keys not written since the window began, marking
+// in done those it settled (deleted, already gone, or written again).
+func (p *Publisher) deleteGarbage(ctx context.Context, keys []string, now time.Time, done map[string]bool) (int, error) {
 	n := 0
-	for _, key := range dead {
+	for _, key := range keys {
 		info, err := p.store.Stat(ctx, key)
 		if errors.Is(err, store.ErrNotExist) {
+			done[key] = true
 			continue
 		}
 		if err != nil {
 			return n, fmt.Errorf("cleanup: stat %s: %w", key, err)
 		}
 		if now.Sub(info.ModTime) < p.cfg.Window {
-			continue // written again by a publish since: still wanted
+			done[key] = true // written again by a publish since: its own now
+			continue
 		}
 		if err := p.store.Delete(ctx, key); err != nil {
 			return n, fmt.Errorf("cleanup: delete %s: %w", key, err)
 		}
+		done[key] = true
 		n++
 	}
 	return n, nil

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // For every k, a publish whose k-th store write fails leaves a repository
@@ -94,4 +98,91 @@ func TestFaultInjectionEveryWrite(t *testing.T) {
 		})
 	}
 	t.Logf("dnf ran after %d of %d failures", dnfRuns, len(writes))
+}
+
+// A publish that also deletes expired files (cleanup) tolerates a failure
+// of any of its writes, deletes included: clients keep reading a complete
+// repository, and a retry finishes the cleanup (the journal's garbage list
+// is emptied and the expired files are gone).
+func TestFaultInjectionDuringCleanup(t *testing.T) {
+	rpms := testutil.RPMBuild(t, multiSpec("gc", "1", "1", "a", "b", "c"))
+	base := t.TempDir()
+	clk := newClock()
+	cfg := Config{Now: clk.Now, Window: time.Hour}
+	p := newPublisher(t, dirStore(t, base), cfg)
+	mustPublish(t, p, ChangeSet{Add: rpms[:2]})
+	clk.Advance(time.Minute)
+	mustPublish(t, p, ChangeSet{Remove: []string{"gc-a-1-1.noarch"}})
+	later := clk.Now().Add(2 * time.Hour)
+	kr := signer(t).Key().Keyring()
+	change := ChangeSet{Add: rpms[2:]}
+
+	run := func(dir string, failAt int) (*faultStore, error) {
+		fs := &faultStore{Store: dirStore(t, dir), failAt: failAt}
+		c := cfg
+		c.Now = func() time.Time { return later }
+		_, err := newPublisher(t, fs, c).Publish(context.Background(), change)
+		return fs, err
+	}
+	probeDir := t.TempDir()
+	copyDir(t, base, probeDir)
+	probe, err := run(probeDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deletes := 0
+	for _, w := range probe.writes {
+		if _, err := os.Stat(filepath.Join(probeDir, w)); err != nil {
+			deletes++
+		}
+	}
+	t.Logf("%d writes, %d of them deletes: %v", len(probe.writes), deletes, probe.writes)
+	if deletes < 4 {
+		t.Fatalf("the publish deleted %d files, want gc-a and the first metadata", deletes)
+	}
+	want, err := fetch(storeGetter(probe.Store), kr, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantKeys := listAll(t, probe.Store)
+	for k := 1; k <= len(probe.writes); k++ {
+		dir := t.TempDir()
+		copyDir(t, base, dir)
+		fs, err := run(dir, k)
+		if !errors.Is(err, errInjected) {
+			t.Fatalf("k=%d: err %v", k, err)
+		}
+		if _, err := fetch(storeGetter(fs.Store), kr, true); err != nil {
+			t.Fatalf("after write %d (%s) failed, a client fails: %v", k, fs.failed, err)
+		}
+		if _, err := run(dir, 0); err != nil {
+			t.Fatalf("k=%d: retry: %v", k, err)
+		}
+		got, err := fetch(storeGetter(fs.Store), kr, true)
+		if err != nil || !slices.Equal(got.packages, want.packages) {
+			t.Fatalf("k=%d: after the retry: %v, packages %v, want %v", k, err, got, want.packages)
+		}
+		if keys := listAll(t, fs.Store); !slices.Equal(keys, wantKeys) {
+			t.Errorf("k=%d (%s): after the retry the store holds\n%v\nwant\n%v", k, fs.failed, keys, wantKeys)
+		}
+		j, _, err := readJournal(context.Background(), fs.Store)
+		if err != nil || len(j.Garbage) != 0 {
+			t.Errorf("k=%d: journal garbage %v (%v)", k, j.Garbage, err)
+		}
+	}
+}
+
+// listAll lists the package and metadata keys of a store.
+func listAll(t *testing.T, s store.Store) []string {
+	t.Helper()
+	var keys []string
+	for info, err := range s.List(context.Background(), "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(info.Key, "Packages/") || (strings.HasPrefix(info.Key, "repodata/") && !strings.HasPrefix(info.Key, RepomdKey)) {
+			keys = append(keys, info.Key)
+		}
+	}
+	return keys
 }

@@ -22,6 +22,9 @@ const JournalKey = ".kabiforge/journal.json"
 // ago than the retention window.
 type Journal struct {
 	Generations []Generation `json:"generations"`
+	// Garbage are keys of expired generations not yet deleted (a cleanup
+	// stopped early); the next cleanup deletes them.
+	Garbage []string `json:"garbage,omitempty"`
 }
 
 // Generation is one published repomd.xml.
@@ -90,8 +93,9 @@ func (j *Journal) recentSignatures(skip string, now time.Time, window time.Durat
 	return out
 }
 
-// expire removes the generations replaced at least window before now and
-// returns the keys only they named.
+// expire removes the generations replaced at least window before now, adds
+// the keys only they named to Garbage, drops from Garbage the keys a
+// remaining generation names, and returns Garbage.
 func (j *Journal) expire(now time.Time, window time.Duration) []string {
 	var kept []Generation
 	var expired []Generation
@@ -110,17 +114,29 @@ func (j *Journal) expire(now time.Time, window time.Duration) []string {
 	}
 	seen := map[string]bool{}
 	var dead []string
+	add := func(k string) {
+		if !live[k] && !seen[k] {
+			seen[k] = true
+			dead = append(dead, k)
+		}
+	}
+	for _, k := range j.Garbage {
+		add(k)
+	}
 	for _, g := range expired {
 		for _, k := range g.Keys {
-			if !live[k] && !seen[k] {
-				seen[k] = true
-				dead = append(dead, k)
-			}
+			add(k)
 		}
 	}
 	j.Generations = kept
 	slices.Sort(dead)
-	return dead
+	j.Garbage = dead
+	return slices.Clone(dead)
+}
+
+// collected removes done keys from Garbage.
+func (j *Journal) collected(done map[string]bool) {
+	j.Garbage = slices.DeleteFunc(j.Garbage, func(k string) bool { return done[k] })
 }
 
 // readJournal returns the journal and its version ("" when there is none).
