@@ -19,7 +19,7 @@ import (
 // Defaults and limits of the S3 backend.
 const (
 	DefaultPartSize           = 16 << 20
-	DefaultMultipartThreshold = 64 << 20
+	DefaultMultipartThreshold = 32 << 20
 	MinPartSize               = 5 << 20 // S3's minimum for all but the last part
 	DefaultListPageSize       = 1000
 )
