@@ -77,7 +77,7 @@ func Fetch(ctx context.Context, src Source, pkg Package, st store.Store, opts Fe
 		return nil, err
 	}
 	got.SHA256 = sum
-	got.Key = StoreKey(sum, pkg.Filename())
+	got.Key = StoreKey(sum, got.NEVRA.Filename())
 	if err := put(ctx, st, got.Key, tmp); err != nil {
 		return nil, err
 	}

@@ -108,3 +108,37 @@ func FuzzCheckLocation(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseLookaside seeds from the real .kernel.metadata and sources
+// files of ../shared/data/release-history. Every accepted entry names one
+// safe file and a well-formed hash.
+func FuzzParseLookaside(f *testing.F) {
+	for _, pattern := range []string{"kernel-metadata/c8/*.kernel.metadata", "kernel-metadata/c7/*.kernel.metadata", "dist-git-sources-format/*.sources"} {
+		files, _ := filepath.Glob(filepath.Join(testutil.SharedData(f, "release-history"), pattern))
+		for i, p := range files {
+			if i%10 != 0 {
+				continue
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		files, err := parseLookaside("sources", data)
+		if err != nil {
+			var bad *BadInputError
+			if !errors.As(err, &bad) {
+				t.Fatalf("error %v is %T, not *BadInputError", err, err)
+			}
+			return
+		}
+		for _, lf := range files {
+			if checkLocation(lf.Name) != nil || strings.Contains(lf.Name, "/") || checkChecksum(lf.Sum) != nil {
+				t.Fatalf("accepted %+v", lf)
+			}
+		}
+	})
+}

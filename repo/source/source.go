@@ -149,7 +149,7 @@ func New(ctx context.Context, cfg config.Source, opts Options) (Source, error) {
 	case config.SourceS3:
 		src, err = newS3(ctx, cfg, opts)
 	case config.SourceDistGit:
-		err = fmt.Errorf("kind %s is not implemented yet", kind)
+		src, err = newDistGit(cfg, opts)
 	default:
 		err = fmt.Errorf("unknown kind %q", kind)
 	}
