@@ -132,11 +132,14 @@ func readHeader(r io.Reader, padded bool) (*header, error) {
 	if padded {
 		size += (8 - (introSize+size)%8) % 8
 	}
-	raw := make([]byte, introSize+size)
-	copy(raw, intro)
-	if _, err := io.ReadFull(r, raw[introSize:]); err != nil {
-		return nil, truncated(err)
+	// Grow the buffer as data arrives: a corrupt size in a short file must
+	// not allocate the whole claimed size up front.
+	var buf bytes.Buffer
+	buf.Write(intro)
+	if n, err := io.CopyN(&buf, r, int64(size)); err != nil || n != int64(size) {
+		return nil, truncated(io.ErrUnexpectedEOF)
 	}
+	raw := buf.Bytes()
 	entries, err := parseIndex(raw[introSize:introSize+int(nindex)*indexSize], raw[introSize+int(nindex)*indexSize:][:hsize])
 	if err != nil {
 		return nil, err
