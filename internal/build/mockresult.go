@@ -28,7 +28,7 @@ const (
 var missingDep = []*regexp.Regexp{
 	regexp.MustCompile(`No matching package to install: '([^']+)'`), // dnf 4
 	regexp.MustCompile(`No match for argument: (.+?)\s*$`),          // dnf 5
-	regexp.MustCompile(`nothing provides (.+?) needed by`),           // either, for a conflict chain
+	regexp.MustCompile(`nothing provides (.+?) needed by`),          // either, for a conflict chain
 }
 
 // mockFailure maps how mock ended to the build's error, nil on success.

@@ -111,7 +111,7 @@ func kmodFiles(m Kmod) (spec []byte, sources map[string][]byte, err error) {
 		return nil, nil, fmt.Errorf("render kmod %s spec: %w", m.Name, err)
 	}
 	return b.Bytes(), map[string][]byte{
-		m.Name + ".symbols":      []byte(strings.Join(m.Symbols, "\n") + "\n"),
+		m.Name + ".symbols":     []byte(strings.Join(m.Symbols, "\n") + "\n"),
 		"find-ksym-requires.sh": []byte(findKsymRequires),
 	}, nil
 }
