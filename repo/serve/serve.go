@@ -335,6 +335,13 @@ func (rec *recorder) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// ReadFrom keeps the server's sendfile path for files.
+func (rec *recorder) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(rec.ResponseWriter, r)
+	rec.bytes += n
+	return n, err
+}
+
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
 
 // setError hands a server error to the access log.
