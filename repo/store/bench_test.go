@@ -50,4 +50,3 @@ func BenchmarkDirPut(b *testing.B) {
 		}
 	})
 }
-
