@@ -42,6 +42,10 @@ var _ Builder = (*Mock)(nil)
 // templates' repositories keep dnf's default of 99, so ours win.
 const repoPriority = 1
 
+// mockGrace is how long a cancelled mock gets after SIGTERM to unmount and
+// clean its buildroot before its process group is killed.
+const mockGrace = 15 * time.Second
+
 var (
 	templateName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
 	macroValue   = regexp.MustCompile(`^[^\n'\\]*$`)
@@ -142,7 +146,7 @@ func (m *Mock) Build(ctx context.Context, req Request) (Result, error) {
 	defer cancel()
 	sink := newLogSink(logFile, nil)
 	stop := followLogs(req.ResultDir, req.OnLog, "build.log", "root.log")
-	status, err := run(ctx, sink, req.ResultDir, m.Argv(cfgPath, req)...)
+	status, err := runGrace(ctx, sink, req.ResultDir, mockGrace, m.Argv(cfgPath, req)...)
 	stop()
 	switch {
 	case err != nil && context.Cause(ctx) == errTimeLimit:

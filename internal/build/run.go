@@ -67,6 +67,13 @@ type exitStatus int
 // and returns context.Cause(ctx). A command that ran and exited non-zero
 // returns its status and a nil error; err is for failures to run at all.
 func run(ctx context.Context, sink *logSink, dir string, argv ...string) (exitStatus, error) {
+	return runGrace(ctx, sink, dir, 0, argv...)
+}
+
+// runGrace is run, but on cancel it first sends the group SIGTERM and waits
+// up to grace for it to exit before SIGKILL, so a tool such as mock can
+// unmount its buildroot.
+func runGrace(ctx context.Context, sink *logSink, dir string, grace time.Duration, argv ...string) (exitStatus, error) {
 	if err := context.Cause(ctx); err != nil {
 		return -1, err
 	}
@@ -95,9 +102,17 @@ func run(ctx context.Context, sink *logSink, dir string, argv ...string) (exitSt
 	go func() {
 		select {
 		case <-ctx.Done():
-			syscall.Kill(-pgid, syscall.SIGKILL)
 		case <-exited:
+			return
 		}
+		if grace > 0 {
+			syscall.Kill(-pgid, syscall.SIGTERM)
+			select {
+			case <-exited:
+			case <-time.After(grace):
+			}
+		}
+		syscall.Kill(-pgid, syscall.SIGKILL)
 	}()
 	werr := cmd.Wait()
 	close(exited)

@@ -1,0 +1,35 @@
+# kabiforge worker image: the kabiforge binary plus mock and the RPM tools it runs.
+#
+#   docker build -t kabiforge-worker .
+#   docker run --privileged -v kabiforge-mock:/var/lib/mock -v kabiforge-mock-cache:/var/cache/mock \
+#     -v /etc/kabiforge:/etc/kabiforge:ro kabiforge-worker --config /etc/kabiforge/config.yaml --queues build-x86_64
+#
+# See internal/build/README.md ("Running the worker image") for the privileges mock needs.
+
+# ---- Stage 1: build the binary with the Go toolchain (static, no cgo).
+FROM docker.io/library/golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" \
+      -o /out/kabiforge ./cmd/kabiforge
+
+# ---- Stage 2: the worker. Fedora ships mock in its main repositories; its
+# mock-core-configs carry the centos-stream-8/9 and centos-stream+epel templates.
+FROM registry.fedoraproject.org/fedora:42 AS worker
+RUN dnf -y install --setopt=install_weak_deps=False \
+        mock mock-core-configs rpm-build rpm-sign createrepo_c \
+        cpio gnupg2 systemd-container ca-certificates \
+    && dnf clean all \
+    && rm -rf /var/cache/dnf
+# mock refuses to build for users outside the mock group; the worker runs
+# as root inside the container so that cancelling a build can signal mock's
+# root-owned process group (mock drops to the mockbuild user for rpmbuild).
+COPY --from=build /out/kabiforge /usr/local/bin/kabiforge
+# Buildroots and the package cache live on volumes: they are large and the
+# cache makes the next buildroot fast.
+VOLUME ["/var/lib/mock", "/var/cache/mock"]
+WORKDIR /var/lib/kabiforge
+ENTRYPOINT ["/usr/local/bin/kabiforge", "worker"]
