@@ -4,10 +4,15 @@
 // A Source lists packages and opens one. Its kind follows the configured
 // URL: rpm-md (a yum repository over https, http or file, optionally with
 // an entitlement client certificate and repo_gpgcheck), dir (a local folder
-// of *.src.rpm or an HTTP index page linking them) and s3 (a bucket prefix
-// through repo/store). Fetch streams one package into a Store, verifying
-// its size, its checksum and its OpenPGP signature before anything is
-// stored.
+// of *.src.rpm or an HTTP index page linking them), s3 (a bucket prefix
+// through repo/store) and dist-git (CentOS-style import tags plus a
+// lookaside cache, built into SRPMs with rpmbuild -bs). Fetch streams one
+// package into a Store, verifying its size, its checksum and its OpenPGP
+// signature before anything is stored; Track picks a stream's kernels.
+//
+// Keep a Source for the life of a worker: it remembers the last
+// repomd.xml or index page, so polling an unchanged upstream costs one
+// conditional request answered 304 Not Modified.
 //
 // Errors are classified: *BadInputError (never retry), *AccessError (fix
 // the configuration) and *NetworkError (retry later; see Retryable).
