@@ -51,8 +51,11 @@ func (b *Rpmbuild) Build(ctx context.Context, req Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("build %s: %w", filepath.Base(req.SRPM), err)
 	}
-	if _, err := rpm.Open(req.SRPM); err != nil {
-		return Result{}, &PackageError{SRPM: req.SRPM, Reason: fmt.Sprintf("unreadable source package: %v", err)}
+	if p, err := rpm.Open(req.SRPM); err != nil || !p.IsSource() {
+		if err == nil {
+			err = errors.New("a binary package")
+		}
+		return Result{}, &PackageError{SRPM: req.SRPM, Reason: fmt.Sprintf("not a usable source package: %v", err)}
 	}
 	if err := os.MkdirAll(req.ResultDir, 0o755); err != nil {
 		return Result{}, &InfraError{SRPM: req.SRPM, Op: "make result dir", Err: err}
