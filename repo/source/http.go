@@ -44,7 +44,30 @@ func newHTTPClient(t config.TLS, opts Options) (*httpClient, error) {
 		}
 		tr.TLSClientConfig = cfg
 	}
-	return &httpClient{c: &http.Client{Transport: tr}, opts: opts, cache: map[string]cached{}}, nil
+	c := &http.Client{Transport: tr, CheckRedirect: redirectPolicy(t.Cert != "")}
+	return &httpClient{c: c, opts: opts, cache: map[string]cached{}}, nil
+}
+
+var errRedirect = errors.New("refused redirect")
+
+// redirectPolicy follows at most 10 redirects, never from https to http,
+// and, when a client certificate is configured, only within the first
+// request's host, so the entitlement certificate is shown to no one else.
+// Content fetched after a redirect is still checked against the checksums
+// and signatures of the metadata.
+func redirectPolicy(sameHost bool) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0].URL
+		switch {
+		case len(via) >= 10:
+			return fmt.Errorf("%w: stopped after 10", errRedirect)
+		case first.Scheme == "https" && req.URL.Scheme != "https":
+			return fmt.Errorf("%w from https to %s", errRedirect, req.URL.Redacted())
+		case sameHost && req.URL.Host != first.Host:
+			return fmt.Errorf("%w to %s: the client certificate is for %s only", errRedirect, req.URL.Host, first.Host)
+		}
+		return nil
+	}
 }
 
 func (o Options) timeout() time.Duration {
@@ -136,6 +159,9 @@ func statusError(u string, s int) error {
 func classify(ctx context.Context, u string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%s: %w", u, ctx.Err())
+	}
+	if errors.Is(err, errRedirect) {
+		return &AccessError{URL: u, Err: err}
 	}
 	var op *net.OpError
 	if errors.As(err, &op) && op.Op == "remote error" {

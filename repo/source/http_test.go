@@ -3,6 +3,8 @@ package source
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,5 +76,37 @@ func TestRPMMDPollingIsConditional(t *testing.T) {
 	}
 	if got := len(list(t, src)); got != 2 {
 		t.Errorf("after an update, listed %d packages, want 2", got)
+	}
+}
+
+// With an entitlement certificate, redirects stay on the CDN's host; and
+// https never redirects to http.
+func TestRedirectsRefused(t *testing.T) {
+	dir := signedSRPMRepo(t, "kernel")
+	plain, _ := serveDir(t, dir)
+	other := httptest.NewUnstartedServer(http.RedirectHandler(plain.URL+"/repodata/repomd.xml", http.StatusFound))
+	other.StartTLS()
+	defer other.Close()
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	writePEM(t, caFile, "CERTIFICATE", other.Certificate().Raw)
+	_, err := newSource(t, config.Source{Name: "down", URL: other.URL, TLS: config.TLS{CA: caFile}}, Options{}).List(context.Background())
+	var ae *AccessError
+	if !errors.As(err, &ae) || Retryable(err) || !strings.Contains(err.Error(), "https to http") {
+		t.Fatalf("https→http redirect: %v (%T)", err, err)
+	}
+
+	// With a client certificate only same-host redirects are followed.
+	from, _ := http.NewRequest("GET", "https://cdn.redhat.example/content/repomd.xml", nil)
+	for to, ok := range map[string]bool{
+		"https://cdn.redhat.example/other/repomd.xml": true,
+		"https://mirror.example/content/repomd.xml":   false,
+	} {
+		req, _ := http.NewRequest("GET", to, nil)
+		if err := redirectPolicy(true)(req, []*http.Request{from}); (err == nil) != ok {
+			t.Errorf("redirect to %s with a client certificate: %v", to, err)
+		}
+		if err := redirectPolicy(false)(req, []*http.Request{from}); err != nil {
+			t.Errorf("redirect to %s without a client certificate: %v", to, err)
+		}
 	}
 }
