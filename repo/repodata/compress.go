@@ -44,7 +44,7 @@ func (c Compression) compressor(w io.Writer) (io.WriteCloser, error) {
 	if c == Gzip {
 		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	}
-	return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedDefault),
+	return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest),
 		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
 }
 

@@ -31,6 +31,10 @@ func (w xmlWriter) intAttr(name string, v int64) {
 // escape writes s as XML. Like createrepo_c, a string that is not valid UTF-8
 // is taken as Latin-1; control characters XML 1.0 cannot carry are dropped.
 func (w xmlWriter) escape(s string, inAttr bool) {
+	if plain(s, inAttr) {
+		w.WriteString(s)
+		return
+	}
 	if !utf8.ValidString(s) {
 		s = latin1ToUTF8(s)
 	}
@@ -54,6 +58,20 @@ func (w xmlWriter) escape(s string, inAttr bool) {
 			w.WriteRune(r)
 		}
 	}
+}
+
+// plain reports whether s is ASCII with nothing to escape: no markup
+// characters, no control characters other than newline and tab in text.
+func plain(s string, inAttr bool) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 0x80, c == '&', c == '<', c == '>', c == '"':
+			return false
+		case c < 0x20 && (inAttr || c != '\n' && c != '\t'):
+			return false
+		}
+	}
+	return true
 }
 
 // latin1ToUTF8 converts a Latin-1 string to UTF-8 the way createrepo_c
