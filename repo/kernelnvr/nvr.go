@@ -64,8 +64,8 @@ func split(s string) (NVR, error) {
 	n := NVR{Name: DefaultName, Version: s[:i], Release: s[i+1:], DistMinor: -1}
 	if j := strings.LastIndexByte(n.Version, '-'); j >= 0 {
 		n.Name, n.Version = n.Version[:j], n.Version[j+1:]
-		if n.Name == "" {
-			return NVR{}, fmt.Errorf("%w: empty name", ErrSyntax)
+		if err := checkName(n.Name); err != nil {
+			return NVR{}, err
 		}
 	}
 	if err := checkVersion(n.Version); err != nil {
@@ -75,6 +75,20 @@ func split(s string) (NVR, error) {
 		return NVR{}, err
 	}
 	return n, nil
+}
+
+// checkName accepts package names as rpm spells them: letters, digits and
+// "._+-", not starting with "-".
+func checkName(name string) error {
+	if name == "" || name[0] == '-' {
+		return fmt.Errorf("%w: name %q", ErrSyntax, name)
+	}
+	for _, c := range name {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.ContainsRune("._+-", c)) {
+			return fmt.Errorf("%w: name %q holds %q", ErrSyntax, name, c)
+		}
+	}
+	return nil
 }
 
 func checkVersion(v string) error {

@@ -69,7 +69,7 @@ func TestMinorOfGABuilds(t *testing.T) {
 func TestParseRejects(t *testing.T) {
 	for _, in := range []string{
 		"", "kernel", "4.18.0", "-4.18.0-80.el8", "kernel-4.18.0-", "kernel-x.y-80.el8",
-		"kernel-4-80.el8", "kernel-4.18.0-el8", "kernel-4.18.0-80.el8/../x", "kernel-4.18.0-80 el8",
+		"kernel-4-80.el8", "kernel-4.18.0-el8", "kernel-4.18.0-80.el8/../x", "kernel-4.18.0-80 el8", "ker nel-4.18.0-80.el8", "--4.18.0-80.el8",
 		"kernel-4.18.0-" + strings.Repeat("1", 300),
 	} {
 		if n, err := Parse(in); err == nil {
