@@ -6,7 +6,7 @@ set -euo pipefail
 
 need=()
 check() { command -v "$1" >/dev/null 2>&1 || need+=("$1"); }
-for t in rpmbuild rpmkeys rpmsign createrepo_c dnf gpg cpio make gcc; do check "$t"; done
+for t in rpmbuild rpmkeys rpmsign createrepo_c dnf gpg cpio make gcc git; do check "$t"; done
 # Real kernel modules are built in tests against the host's kernel headers (Debian only).
 headers=no
 if command -v apt-get >/dev/null 2>&1; then
@@ -18,8 +18,8 @@ if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
 	exit 0
 fi
 
-apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc kmod linux-headers-amd64"
-dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc kmod"
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc git kmod linux-headers-amd64"
+dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod"
 
 if command -v apt-get >/dev/null 2>&1; then
 	line="apt-get update && apt-get install -y $apt_pkgs"
