@@ -26,6 +26,9 @@ func realRPMs(f *testing.F) []string {
 
 // FuzzReadRPMHeaders feeds arbitrary bytes to the RPM header parser; what
 // parses must survive re-encoding its signature header.
+//
+// Run it with -fuzzminimizetime 2x: minimising a multi-kilobyte interesting
+// input otherwise takes the worker minutes, during which no execs count.
 func FuzzReadRPMHeaders(f *testing.F) {
 	for _, p := range realRPMs(f) {
 		data, err := os.ReadFile(p)

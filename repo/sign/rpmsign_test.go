@@ -200,3 +200,29 @@ func TestVerifyRejectsUnsignedPackage(t *testing.T) {
 		t.Errorf("VerifyRPM of an unsigned package: %v", err)
 	}
 }
+
+// createrepo_c's test packages include an SRPM and packages already signed
+// with RSA, EdDSA and several v6 signatures (rpm 4.20's OPENPGP tag).
+func TestResignCreaterepoCPackages(t *testing.T) {
+	src := testutil.SharedData(t, "rpm", "createrepo_c", "packages")
+	pkgs, _ := filepath.Glob(filepath.Join(src, "*.rpm"))
+	if len(pkgs) < 5 {
+		t.Fatalf("found %d packages in %s", len(pkgs), src)
+	}
+	key := testKey(t, Ed25519)
+	checksig := rpmkeysRoot(t, key)
+	dir := t.TempDir()
+	for _, p := range pkgs {
+		dst := filepath.Join(dir, filepath.Base(p))
+		if err := NewSigner(key).SignRPMTo(p, dst); err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		if out, err := checksig(dst); err != nil {
+			t.Errorf("rpmkeys rejected re-signed %s: %v\n%s", filepath.Base(p), err, out)
+		}
+		if _, err := key.Keyring().VerifyRPM(dst); err != nil {
+			t.Error(err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package sign
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -42,5 +43,26 @@ func TestVerifyRealCentOSPackages(t *testing.T) {
 	}
 	if verified != len(pkgs) {
 		t.Errorf("%d of %d real CentOS packages verified", verified, len(pkgs))
+	}
+}
+
+func TestVerifyRejectsTamperedRealPackage(t *testing.T) {
+	dir := testutil.SharedData(t, "rpm", "centos-signed")
+	kr := centosKeyring(t, dir)
+	for _, name := range []string{"centos-release-7-2.1511.el7.centos.2.10.x86_64.rpm", "centos-release-3.1-1.i386.rpm"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data[len(data)-20] ^= 0x01 // one bit of the compressed payload
+		p := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := kr.VerifyRPM(p); err == nil {
+			t.Errorf("%s with a flipped payload bit verified", name)
+		} else if !strings.Contains(err.Error(), p) {
+			t.Errorf("error does not name the file: %v", err)
+		}
 	}
 }
