@@ -41,6 +41,7 @@ type localDir struct {
 	f *fileFetcher
 }
 
+// List reads the header of every *.src.rpm below the folder.
 func (d *localDir) List(ctx context.Context) ([]Package, error) {
 	var pkgs []Package
 	err := fs.WalkDir(d.f.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
@@ -89,6 +90,7 @@ func (d *localDir) read(loc string) (Package, error) {
 	return Package{NEVRA: h.NEVRA, Location: loc, Size: st.Size()}, nil
 }
 
+// Open opens the file inside the folder; os.Root keeps it there.
 func (d *localDir) Open(ctx context.Context, pkg Package) (io.ReadCloser, error) {
 	return d.f.open(ctx, pkg.Location)
 }
@@ -103,6 +105,7 @@ type httpIndex struct {
 // hrefRE finds the targets of links in an HTML page.
 var hrefRE = regexp.MustCompile(`(?i)<a\s[^>]*?href\s*=\s*["']([^"'<>]*)["']`)
 
+// List reads the index page (a conditional request) and its links.
 func (x *httpIndex) List(ctx context.Context) ([]Package, error) {
 	page, err := x.f.c.readAll(ctx, x.f.base.String(), x.opts.maxMetadata(), true)
 	if err != nil {
@@ -155,6 +158,7 @@ func relativeTo(base, ref *url.URL) (string, error) {
 	return rel, nil
 }
 
+// Open streams the linked file, resuming after network failures.
 func (x *httpIndex) Open(ctx context.Context, pkg Package) (io.ReadCloser, error) {
 	return x.f.open(ctx, pkg.Location)
 }

@@ -230,6 +230,7 @@ type removeOnClose struct {
 	dir string
 }
 
+// Close closes the file and removes its folder.
 func (r *removeOnClose) Close() error {
 	err := r.File.Close()
 	os.RemoveAll(r.dir)

@@ -29,6 +29,7 @@ type BadInputError struct {
 	Err error
 }
 
+// Error names the input and the reason.
 func (e *BadInputError) Error() string { return e.Input + ": " + e.Err.Error() }
 
 // Unwrap returns the reason.
@@ -52,6 +53,7 @@ type NetworkError struct {
 	Err    error
 }
 
+// Error names the URL, the status if any, and the failure.
 func (e *NetworkError) Error() string {
 	if e.Status != 0 {
 		return fmt.Sprintf("%s: HTTP %d: %v", e.URL, e.Status, e.Err)
@@ -72,6 +74,7 @@ type AccessError struct {
 	Err    error
 }
 
+// Error names the URL, the status if any, and the refusal.
 func (e *AccessError) Error() string {
 	if e.Status != 0 {
 		return fmt.Sprintf("%s: HTTP %d: %v", e.URL, e.Status, e.Err)

@@ -275,6 +275,7 @@ func (r *resumingReader) start(resp *http.Response) {
 	}
 }
 
+// Read reads the body, reopening it where it broke off.
 func (r *resumingReader) Read(p []byte) (int, error) {
 	for {
 		n, err := r.body.Read(p)
@@ -333,4 +334,5 @@ func contentRangeStart(resp *http.Response) int64 {
 	return start
 }
 
+// Close closes the current body.
 func (r *resumingReader) Close() error { return r.body.Close() }

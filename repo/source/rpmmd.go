@@ -188,6 +188,7 @@ type limitReader struct {
 	over bool
 }
 
+// Read reads on until the limit is passed, then fails with ErrTooLarge.
 func (l *limitReader) Read(p []byte) (int, error) {
 	if l.n < 0 {
 		l.over = true

@@ -44,6 +44,7 @@ func FromStore(st store.Store) Source { return storeSource{st} }
 
 type storeSource struct{ st store.Store }
 
+// List lists the store's *.src.rpm objects.
 func (s storeSource) List(ctx context.Context) ([]Package, error) {
 	var pkgs []Package
 	for info, err := range s.st.List(ctx, "") {
@@ -65,6 +66,7 @@ func (s storeSource) List(ctx context.Context) ([]Package, error) {
 	return pkgs, nil
 }
 
+// Open gets the object.
 func (s storeSource) Open(ctx context.Context, pkg Package) (io.ReadCloser, error) {
 	if err := checkLocation(pkg.Location); err != nil {
 		return nil, &BadInputError{Input: pkg.Location, Err: err}

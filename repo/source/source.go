@@ -77,6 +77,7 @@ type Checksum struct {
 // IsZero reports whether no checksum is known.
 func (c Checksum) IsZero() bool { return c.Hex == "" }
 
+// String returns "type:hex".
 func (c Checksum) String() string { return c.Type + ":" + c.Hex }
 
 // Options tune New. The zero value is usable.
