@@ -92,3 +92,33 @@ func TestEveryHistoricalNVRHasAMinor(t *testing.T) {
 		}
 	}
 }
+
+// Every kernel an ELRepo kmod was built for (elrepo-kmod_kernel_version-history.tsv,
+// el8 to el10) parses, and those after their major's first GA have a minor
+// that agrees with the spec path's major, except one real slip in ELRepo's
+// history (an el9 spec built for 4.18.0-425.3.1.el8).
+func TestELRepoKernelsParse(t *testing.T) {
+	var mismatched []string
+	data, err := os.ReadFile(testutil.SharedData(t, "release-history", "elrepo-kmod_kernel_version-history.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")[1:]
+	if len(lines) < 1000 {
+		t.Fatalf("%d rows", len(lines))
+	}
+	for i, line := range lines {
+		f := strings.Split(line, "\t")
+		n, err := Parse(f[1])
+		if err != nil {
+			t.Errorf("row %d: %v", i+2, err)
+			continue
+		}
+		if r, ok := n.Minor(); ok && !strings.Contains(f[3], "/el"+strconv.Itoa(r.Major)+"/") {
+			mismatched = append(mismatched, f[1]+" "+f[3])
+		}
+	}
+	if len(mismatched) != 1 || mismatched[0] != "4.18.0-425.3.1.el8 b/floppy-kmod/el9/floppy-kmod.spec" {
+		t.Errorf("kernels whose major differs from their spec's: %q", mismatched)
+	}
+}
