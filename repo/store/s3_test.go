@@ -290,3 +290,22 @@ func TestS3CheckConditionalWrites(t *testing.T) {
 		})
 	}
 }
+
+// A wrong secret makes writes fail with the server's answer, and the secret
+// appears in no error.
+func TestS3WrongCredentialsDoNotLeak(t *testing.T) {
+	srv := startVersityGW(t)
+	srv.secretKey = "hunter2-not-the-secret"
+	s := srv.open(t, "")
+	_, err := s.Put(t.Context(), "a", strings.NewReader("x"))
+	if err == nil {
+		t.Fatal("Put with a wrong secret succeeded")
+	}
+	if strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "put a") {
+		t.Errorf("error = %v; want the operation and key, without the secret", err)
+	}
+	_, err = s.PutIfAbsent(t.Context(), "a", strings.NewReader("x"))
+	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnsupported) {
+		t.Errorf("an authentication failure reads as %v", err)
+	}
+}
