@@ -8,6 +8,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 // Detach writes an armored detached signature of what r yields to w.
@@ -84,6 +85,9 @@ func (kr *Keyring) VerifyDetached(data, sig io.Reader) (string, error) {
 		return "", fmt.Errorf("signed with key %016X, which is not in the keyring", s.keyID)
 	}
 	h := s.hash.New()
+	if s.v4 != nil && s.v4.SigType == packet.SigTypeText {
+		h = openpgp.NewCanonicalTextHash(h) // gpg --textmode: lines end in CRLF
+	}
 	if _, err := io.Copy(h, data); err != nil {
 		return "", err
 	}

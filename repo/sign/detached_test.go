@@ -3,6 +3,7 @@ package sign
 import (
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,6 +82,41 @@ func TestDetachedSignatureAcceptedByGPG(t *testing.T) {
 	if err := os.Mkdir(home, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
 	run(t, gpg, "--homedir", home, "--batch", "--import", files.Public)
 	run(t, gpg, "--homedir", home, "--batch", "--trust-model", "always", "--verify", asc, repomd)
+}
+
+func TestVerifyGPGTextModeSignature(t *testing.T) {
+	gpg := testutil.RequireTool(t, "gpg")
+	dir := t.TempDir()
+	key := testKey(t, Ed25519)
+	home := filepath.Join(dir, "gnupg")
+	if err := os.Mkdir(home, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = exec.Command("gpgconf", "--homedir", home, "--kill", "gpg-agent").Run() })
+	secret := filepath.Join(dir, "secret.asc")
+	f, err := os.Create(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := key.WritePrivate(f, nil); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	run(t, gpg, "--homedir", home, "--batch", "--import", secret)
+	doc := filepath.Join(dir, "repomd.xml")
+	if err := os.WriteFile(doc, []byte("<repomd>\n  <revision>1</revision>\n</repomd>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, mode := range [][]string{{"--textmode"}, nil} {
+		asc := doc + ".asc"
+		os.Remove(asc)
+		args := append([]string{"--homedir", home, "--batch", "--armor", "--local-user", key.KeyID(), "--detach-sign"}, mode...)
+		run(t, gpg, append(args, doc)...)
+		if _, err := key.Keyring().VerifyFile(doc, asc); err != nil {
+			t.Errorf("gpg signature %v: %v", mode, err)
+		}
+	}
 }
