@@ -82,6 +82,7 @@ func TestLoadKeyErrorsNameTheFileAndHideTheKey(t *testing.T) {
 		{"wrong passphrase", files.Private, "wrong", "wrong passphrase"},
 		{"no passphrase", files.Private, "", "passphrase-protected"},
 		{"not a key", garbage, "", "bad armor"},
+		{"a directory", dir, "", "is a directory"},
 	}
 	if os.Geteuid() != 0 { // root reads mode-0 files
 		cases = append(cases, struct{ name, path, pass, want string }{"unreadable", unreadable, "", "permission denied"})
