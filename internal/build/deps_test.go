@@ -3,6 +3,7 @@ package build
 import (
 	"testing"
 
+	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -83,4 +84,10 @@ func FuzzMissingDeps(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestKernelDevelMacroMatchesTheDemoSpecs(t *testing.T) {
+	if KernelDevelRootMacro != demo.KernelDevelRootMacro {
+		t.Errorf("builder defines %%%s, demo kmod specs read %%%s", KernelDevelRootMacro, demo.KernelDevelRootMacro)
+	}
 }
