@@ -212,8 +212,13 @@ func TestFetchRefusesBadPackages(t *testing.T) {
 	src := newSource(t, config.Source{Name: "up", URL: srv.URL}, Options{})
 	pkgs := list(t, src)
 	st := openStore(t)
+	tmp := t.TempDir()
 	fetch := func(p Package, opts FetchOptions) error {
+		opts.TempDir = tmp
 		_, err := Fetch(context.Background(), src, p, st, opts)
+		if left, _ := os.ReadDir(tmp); len(left) != 0 {
+			t.Errorf("left %v in the temporary folder", left)
+		}
 		return err
 	}
 	keys := FetchOptions{Keys: upstreamKeys(t)}

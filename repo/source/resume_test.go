@@ -140,3 +140,46 @@ func TestNotFoundIsAccessError(t *testing.T) {
 		t.Fatalf("error %v (%T), want a *AccessError 404", err, err)
 	}
 }
+
+// breakAlways drops every connection for a package half way through.
+type breakAlways struct{ dir string }
+
+func (b breakAlways) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if !strings.HasSuffix(r.URL.Path, ".src.rpm") {
+		http.FileServer(http.Dir(b.dir)).ServeHTTP(w, r)
+		return
+	}
+	data, _ := os.ReadFile(filepath.Join(b.dir, filepath.FromSlash(r.URL.Path)))
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	w.WriteHeader(200)
+	w.Write(data[:len(data)/2])
+	http.NewResponseController(w).Flush()
+	panic(http.ErrAbortHandler)
+}
+
+// A download that keeps failing ends, after the bounded retries, in a
+// retryable *NetworkError, and nothing is stored.
+func TestFetchGivesUpRetryably(t *testing.T) {
+	dir := signedSRPMRepo(t, "kernel")
+	rec := &recorder{h: breakAlways{dir}}
+	srv := httptest.NewServer(rec)
+	defer srv.Close()
+	src := newSource(t, config.Source{Name: "up", URL: srv.URL}, Options{Retries: 2})
+	k := find(t, list(t, src), "kernel")
+	st := openStore(t)
+	tmp := t.TempDir()
+	_, err := Fetch(context.Background(), src, k, st, FetchOptions{Keys: upstreamKeys(t), TempDir: tmp})
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left %v in the temporary folder", left)
+	}
+	var ne *NetworkError
+	if !errors.As(err, &ne) || !Retryable(err) {
+		t.Fatalf("error %v (%T), want a retryable *NetworkError", err, err)
+	}
+	if n := rec.count("/"+k.Location, 0); n != 3 {
+		t.Errorf("%d requests for the package, want 1 + 2 resumptions", n)
+	}
+	if keys := storedKeys(t, st); len(keys) != 0 {
+		t.Errorf("stored %v", keys)
+	}
+}
