@@ -18,7 +18,9 @@ import (
 // ahead of the template's and the request's macros.
 type Mock struct {
 	// Template names the mock config the build's config includes, e.g.
-	// "centos-stream-8-x86_64" or "centos-stream+epel-9-x86_64".
+	// "centos-stream+epel-9-x86_64", "almalinux-8-x86_64", or
+	// "eol/centos-stream-8-x86_64" (newer mock-core-configs move end-of-life
+	// configs under eol/).
 	Template string
 	// ConfigDir is where mock's configs live, /etc/mock when empty.
 	ConfigDir string
@@ -47,7 +49,7 @@ const repoPriority = 1
 const mockGrace = 15 * time.Second
 
 var (
-	templateName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
+	templateName = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9_+-]*/)?[A-Za-z0-9][A-Za-z0-9_.+-]*$`)
 	macroValue   = regexp.MustCompile(`^[^\n'\\]*$`)
 )
 
