@@ -22,6 +22,7 @@ const (
 	DefaultMultipartThreshold = 32 << 20
 	MinPartSize               = 5 << 20 // S3's minimum for all but the last part
 	DefaultListPageSize       = 1000
+	DefaultConcurrency        = 4
 )
 
 // S3Config configures an S3 store.
@@ -40,6 +41,9 @@ type S3Config struct {
 	PartSize int64
 	// MultipartThreshold: objects larger than this are uploaded in parts.
 	MultipartThreshold int64
+	// Concurrency is how many parts upload at once (memory: Concurrency x
+	// PartSize per upload). Zero means DefaultConcurrency.
+	Concurrency int
 	// ListPageSize is the MaxKeys of each ListObjectsV2 request.
 	ListPageSize int32
 	// Credentials overrides the AWS default credential chain when set.
@@ -56,6 +60,7 @@ type S3 struct {
 	prefix    string
 	partSize  int64
 	threshold int64
+	workers   int
 	pageSize  int32
 }
 
@@ -72,6 +77,9 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 	}
 	if cfg.MultipartThreshold == 0 {
 		cfg.MultipartThreshold = max(DefaultMultipartThreshold, cfg.PartSize)
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
 	}
 	if cfg.ListPageSize <= 0 {
 		cfg.ListPageSize = DefaultListPageSize
@@ -113,6 +121,7 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		prefix:    prefix,
 		partSize:  cfg.PartSize,
 		threshold: cfg.MultipartThreshold,
+		workers:   cfg.Concurrency,
 		pageSize:  cfg.ListPageSize,
 	}, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
@@ -307,5 +308,42 @@ func TestS3WrongCredentialsDoNotLeak(t *testing.T) {
 	_, err = s.PutIfAbsent(t.Context(), "a", strings.NewReader("x"))
 	if errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrUnsupported) {
 		t.Errorf("an authentication failure reads as %v", err)
+	}
+}
+
+// A part that cannot be uploaded fails the write, and the upload is aborted:
+// no object appears and no parts are left on the server.
+func TestS3FailedPartAbortsTheUpload(t *testing.T) {
+	srv := startVersityGW(t)
+	target, _ := url.Parse(srv.endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && r.URL.Query().Get("partNumber") == "2" {
+			http.Error(w, "disk full", http.StatusInsufficientStorage)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer p.Close()
+	failing := srv
+	failing.endpoint = p.URL
+	s := failing.open(t, "abort")
+	big := make([]byte, 3*store.MinPartSize)
+	if _, err := s.PutIfAbsent(t.Context(), "kernel.rpm", bytes.NewReader(big)); err == nil || !strings.Contains(err.Error(), "upload part 2") {
+		t.Fatalf("PutIfAbsent with a failing part: %v, want an error naming part 2", err)
+	}
+	if _, err := s.Stat(t.Context(), "kernel.rpm"); !errors.Is(err, store.ErrNotExist) {
+		t.Errorf("a failed multipart upload left an object: %v", err)
+	}
+	client := s3.New(s3.Options{
+		BaseEndpoint: aws.String(srv.endpoint), Region: "us-east-1", UsePathStyle: true,
+		Credentials: credentials.NewStaticCredentialsProvider(srv.accessKey, srv.secretKey, ""),
+	})
+	ups, err := client.ListMultipartUploads(t.Context(), &s3.ListMultipartUploadsInput{Bucket: aws.String(srv.bucket)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ups.Uploads) != 0 {
+		t.Errorf("%d multipart uploads left after a failure, want 0", len(ups.Uploads))
 	}
 }

@@ -79,7 +79,8 @@ type Store interface {
 //
 // S3 credentials come from the AWS default chain (AWS_ACCESS_KEY_ID and
 // AWS_SECRET_ACCESS_KEY, shared config files, instance roles). Further S3
-// query parameters: part-size and multipart-threshold (bytes), list-page-size.
+// query parameters: part-size and multipart-threshold (bytes), concurrency
+// (parts uploaded at once), list-page-size.
 func Open(ctx context.Context, rawURL string) (Store, error) {
 	if rawURL == "" {
 		return nil, errors.New("open store: empty URL")
