@@ -128,14 +128,18 @@ func (p *Publisher) plan(st *state, adds []*entry, remove []string) ([]*entry, [
 	for _, d := range kept {
 		entries = append(entries, byDesc[d])
 	}
+	present := map[string]bool{}
+	for _, d := range kept {
+		present[pkgID(d)] = true
+	}
 	var names []string
 	for _, pkg := range st.pkgs {
-		if !contains(kept, pkg.Location) {
+		if !present[pkgID(pkg)] {
 			names = append(names, pkg.NEVRA())
 		}
 	}
 	for _, d := range dropped {
-		if byDesc[d].Pkg == nil {
+		if byDesc[d].Pkg == nil && !present[pkgID(d)] {
 			names = append(names, d.NEVRA())
 		}
 	}
@@ -149,15 +153,6 @@ func sameBuild(a, b *repodata.Package) bool {
 	return pkgID(a) == pkgID(b) && a.BuildTime == b.BuildTime && a.BuildHost == b.BuildHost &&
 		a.InstalledSize == b.InstalledSize && a.ArchiveSize == b.ArchiveSize &&
 		a.HeaderEnd-a.HeaderStart == b.HeaderEnd-b.HeaderStart
-}
-
-func contains(pkgs []*repodata.Package, location string) bool {
-	for _, p := range pkgs {
-		if p.Location == location {
-			return true
-		}
-	}
-	return false
 }
 
 // sameKeys reports whether the new entries are exactly the current packages.

@@ -76,6 +76,9 @@ func (j *Journal) markCurrent(cur Generation, now time.Time) {
 // recentSignatures returns the signatures of generations other than skip
 // replaced less than window before now, newest first.
 func (j *Journal) recentSignatures(skip string, now time.Time, window time.Duration, max int) [][]byte {
+	if max <= 0 {
+		return nil
+	}
 	gens := slices.Clone(j.Generations)
 	slices.SortFunc(gens, func(a, b Generation) int { return b.Committed.Compare(a.Committed) })
 	var out [][]byte
