@@ -186,3 +186,38 @@ func listAll(t *testing.T, s store.Store) []string {
 	}
 	return keys
 }
+
+// The first publish into an empty store, failing at any write, leaves
+// either no repository (repomd.xml absent) or a complete one, and a retry
+// completes it.
+func TestFaultInjectionFirstPublish(t *testing.T) {
+	rpms := testutil.RPMBuild(t, multiSpec("first", "1", "1", "a", "b"))
+	cfg := Config{BaseURL: "http://repo.invalid/test"}
+	kr := signer(t).Key().Keyring()
+	probe := &faultStore{Store: dirStore(t, t.TempDir())}
+	mustPublish(t, newPublisher(t, probe, cfg), ChangeSet{Add: rpms})
+	want, err := fetch(storeGetter(probe), kr, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d writes: %v", len(probe.writes), probe.writes)
+	for k := 1; k <= len(probe.writes); k++ {
+		fs := &faultStore{Store: dirStore(t, t.TempDir()), failAt: k}
+		if _, err := newPublisher(t, fs, cfg).Publish(context.Background(), ChangeSet{Add: rpms}); !errors.Is(err, errInjected) {
+			t.Fatalf("k=%d: err %v", k, err)
+		}
+		view, err := fetch(storeGetter(fs.Store), kr, true)
+		switch {
+		case err == nil && !slices.Equal(view.packages, want.packages):
+			t.Fatalf("after write %d (%s) failed, clients see %v", k, fs.failed, view.packages)
+		case err != nil && !(errors.Is(err, store.ErrNotExist) && strings.Contains(err.Error(), RepomdKey)):
+			t.Fatalf("after write %d (%s) failed, a client fails: %v", k, fs.failed, err)
+		}
+		if _, err := newPublisher(t, fs.Store, cfg).Publish(context.Background(), ChangeSet{Add: rpms}); err != nil {
+			t.Fatalf("k=%d: retry: %v", k, err)
+		}
+		if view, err := fetch(storeGetter(fs.Store), kr, true); err != nil || !slices.Equal(view.packages, want.packages) {
+			t.Fatalf("k=%d: after the retry: %v %v", k, view, err)
+		}
+	}
+}
