@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"slices"
@@ -78,5 +79,36 @@ func TestRacingPublishers(t *testing.T) {
 	}
 	if current != 1 {
 		t.Errorf("%d generations unreplaced, want 1", current)
+	}
+}
+
+// A publisher that wrote repomd.xml.asc and died before repomd.xml is
+// waited for (Config.Stale), then its signature is replaced.
+func TestStalledPublisherIsWaitedForThenRepaired(t *testing.T) {
+	rpms := testutil.RPMBuild(t, multiSpec("stall", "1", "1", "a", "b"))
+	s := dirStore(t, t.TempDir())
+	mustPublish(t, newPublisher(t, s, Config{}), ChangeSet{Add: rpms[:1]})
+	cur, _, _ := getAll(context.Background(), s, RepomdKey)
+	asc, ascVersion, _ := getAll(context.Background(), s, RepomdAscKey)
+	orphan, err := signRaw(signer(t), []byte("<repomd>never committed</repomd>"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	curSigs, _ := SplitSignatures(asc)
+	stalled, _ := armorSignatures(append([][]byte{orphan}, curSigs...))
+	if _, err := s.CompareAndSwap(context.Background(), RepomdAscKey, ascVersion, bytes.NewReader(stalled)); err != nil {
+		t.Fatal(err)
+	}
+	if VerifyFirst(signer(t).Key().Keyring(), cur, stalled) == nil || VerifyAny(signer(t).Key().Keyring(), cur, stalled) != nil {
+		t.Fatal("the stalled asc should verify repomd.xml only by its second signature")
+	}
+	start := time.Now()
+	res := mustPublish(t, newPublisher(t, s, Config{Stale: 300 * time.Millisecond}), ChangeSet{Add: rpms[1:]})
+	if waited := time.Since(start); waited < 300*time.Millisecond || res.Attempts < 2 {
+		t.Errorf("published after %s in %d attempts; want a wait of Stale first", waited, res.Attempts)
+	}
+	view, err := fetch(storeGetter(s), signer(t).Key().Keyring(), true)
+	if err != nil || view.firstOnly != nil || len(view.packages) != 2 {
+		t.Fatalf("after repair: %+v, %v", view, err)
 	}
 }
