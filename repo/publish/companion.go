@@ -17,8 +17,10 @@ import (
 // a dnf repo id and a package name.
 var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 
-// KeyFileKey, RepoFileKey: the store keys of the public key and .repo file.
-func KeyFileKey(name string) string  { return "RPM-GPG-KEY-" + name }
+// KeyFileKey is the store key of a repository's public key.
+func KeyFileKey(name string) string { return "RPM-GPG-KEY-" + name }
+
+// RepoFileKey is the store key of a repository's dnf .repo file.
 func RepoFileKey(name string) string { return name + ".repo" }
 
 // publicKey returns the armored public key of s.

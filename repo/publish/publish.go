@@ -13,10 +13,17 @@
 //     named and when it was replaced; files are deleted only when every
 //     generation naming them was replaced more than Config.Window ago.
 //
-// repomd.xml.asc holds one signature packet per generation still within the
-// window, the new one first, so a client holding any recent repomd.xml finds
-// a signature for it (librepo ≥ 1.20 tries each signature; older librepo
-// only the first, see Config.Window).
+// dnf (librepo) GETs repomd.xml and then repomd.xml.asc, so a publish
+// between the two GETs can hand a client a signature of another repomd.xml.
+// To close that window, repomd.xml.asc holds one signature packet per
+// generation still within the window, the newest first: librepo with
+// key-rotation support accepts any valid signature and so never fails. Older
+// librepo (1.14.5 on Debian 12, seen here) checks only the first signature;
+// for it the window remains, from the repomd.xml.asc write to the repomd.xml
+// write plus the client's gap between its two GETs (tests measure it). A
+// failed repomd.xml write puts the previous repomd.xml.asc back, and a
+// publisher finding a repomd.xml.asc whose first signature is not over
+// repomd.xml waits (Config.Stale) for the publish in flight to finish.
 package publish
 
 import (

@@ -129,7 +129,7 @@ func packetLen(b []byte) (int, error) {
 }
 
 // VerifyAny reports whether any signature in asc verifies data with kr,
-// as current librepo does (it accepts the first valid one).
+// as librepo with key-rotation support does.
 func VerifyAny(kr *sign.Keyring, data, asc []byte) error {
 	sigs, err := SplitSignatures(asc)
 	if err != nil {
@@ -150,7 +150,7 @@ func VerifyAny(kr *sign.Keyring, data, asc []byte) error {
 }
 
 // VerifyFirst reports whether the first signature in asc verifies data, as
-// librepo 1.14 (Debian 12, EL8, EL9) does.
+// librepo 1.14.5 (Debian 12) does.
 func VerifyFirst(kr *sign.Keyring, data, asc []byte) error {
 	sigs, err := SplitSignatures(asc)
 	if err != nil {
