@@ -2,9 +2,11 @@ package repodata
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/gob"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // CacheName is the file in a repository's root where Index keeps the
@@ -13,33 +15,38 @@ import (
 // not part of the repository and need not be published.
 const CacheName = ".repodata.cache"
 
-type cacheFile struct {
-	// Primary is the checksum of the primary document these records match.
-	Primary  string
-	Packages []*Package
+// encodeCache serializes pkgs for the cache.
+func encodeCache(pkgs []*Package) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(pkgs); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
-// writeCache records pkgs as the content of the primary document with the
-// given checksum. Failing to write it only costs a later update its speed, so
-// a failure removes any stale cache and is otherwise ignored.
-func writeCache(dir, primary string, pkgs []*Package) {
+// saveCache writes the records encodeCache made as the content of the
+// primary document with the given checksum: a first line holding the
+// checksum, then the records. Failing to write it only costs a later update
+// its speed, so a failure removes any stale cache and is otherwise ignored.
+func saveCache(dir, primary string, records []byte) {
 	path := filepath.Join(dir, CacheName)
 	err := func() error {
+		if records == nil {
+			return os.ErrInvalid
+		}
 		f, err := os.CreateTemp(dir, CacheName+".tmp-")
 		if err != nil {
 			return err
 		}
 		defer os.Remove(f.Name())
-		w := bufio.NewWriterSize(f, 256<<10)
-		if err := gob.NewEncoder(w).Encode(cacheFile{Primary: primary, Packages: pkgs}); err != nil {
-			f.Close()
-			return err
+		_, err = f.WriteString(primary + "\n")
+		if err == nil {
+			_, err = f.Write(records)
 		}
-		if err := w.Flush(); err != nil {
-			f.Close()
-			return err
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		if err := f.Close(); err != nil {
+		if err != nil {
 			return err
 		}
 		return os.Rename(f.Name(), path)
@@ -57,9 +64,14 @@ func readCache(dir, primary string) ([]*Package, bool) {
 		return nil, false
 	}
 	defer f.Close()
-	var c cacheFile
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 256<<10)).Decode(&c); err != nil || c.Primary != primary {
+	r := bufio.NewReaderSize(f, 256<<10)
+	key, err := r.ReadString('\n')
+	if err != nil || strings.TrimSuffix(key, "\n") != primary {
 		return nil, false
 	}
-	return c.Packages, true
+	var pkgs []*Package
+	if err := gob.NewDecoder(r).Decode(&pkgs); err != nil {
+		return nil, false
+	}
+	return pkgs, true
 }

@@ -256,7 +256,7 @@ func readRPM(path string, open func(string) (*rpm.Package, error)) (*rpm.Package
 		sum, err := fileSHA256(path)
 		return rp, sum, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := readWhole(path)
 	if err != nil {
 		return nil, "", err
 	}

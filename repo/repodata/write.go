@@ -45,6 +45,11 @@ func writeRepodata(dir string, pkgs []*Package, opts *Options) (md *Repomd, err 
 	md = &Repomd{Revision: strconv.FormatInt(now, 10), Data: make([]Data, len(documents))}
 	errs := make([]error, len(documents))
 	done := make(chan struct{})
+	var cache []byte
+	go func() {
+		defer func() { done <- struct{}{} }()
+		cache, _ = encodeCache(pkgs)
+	}()
 	for i, doc := range documents {
 		go func() {
 			defer func() { done <- struct{}{} }()
@@ -57,7 +62,7 @@ func writeRepodata(dir string, pkgs []*Package, opts *Options) (md *Repomd, err 
 			md.Data[i] = d
 		}()
 	}
-	for range documents {
+	for range len(documents) + 1 {
 		<-done
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -69,7 +74,7 @@ func writeRepodata(dir string, pkgs []*Package, opts *Options) (md *Repomd, err 
 	if err := swapIn(tmp, filepath.Join(dir, "repodata")); err != nil {
 		return nil, err
 	}
-	writeCache(dir, md.Data[0].Checksum, pkgs)
+	saveCache(dir, md.Data[0].Checksum, cache)
 	return md, nil
 }
 
