@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"time"
 
 	"github.com/kabiforge/kabiforge/repo/repodata"
+	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // entry is one package of the repository being published: either already
@@ -53,6 +55,9 @@ type newMetadata struct {
 // without reading; new packages are linked in and read.
 func buildMetadata(ctx context.Context, dir string, entries []*entry, now func() time.Time) (*newMetadata, error) {
 	for _, e := range entries {
+		if err := store.ValidKey(e.key()); err != nil || path.Clean(e.key()) != e.key() || (e.Pkg != nil && e.Pkg.LocationBase != "") {
+			return nil, fmt.Errorf("the repository lists a package at %q: not a file inside the repository", e.key())
+		}
 		dst := filepath.Join(dir, filepath.FromSlash(e.key()))
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return nil, err

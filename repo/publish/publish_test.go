@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/repodata"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -97,4 +98,36 @@ func packageKeys(t *testing.T, s store.Store, substr string) []string {
 		}
 	}
 	return keys
+}
+
+// A repository indexed in place (repo index, createrepo_c) is adopted: its
+// packages stay where they are, new ones are added, and a removed one is
+// deleted from its original location once the window has passed.
+func TestAdoptIndexedRepository(t *testing.T) {
+	dir := t.TempDir()
+	a := testutil.RPMBuild(t, testutil.SimpleSpec("old", "1", "1"))
+	b := testutil.RPMBuild(t, testutil.SimpleSpec("new", "1", "1"))
+	copyDir(t, filepath.Dir(a[0]), filepath.Join(dir, "Packages"))
+	if _, err := repodata.Index(context.Background(), dir, repodata.Options{Signer: signer(t)}); err != nil {
+		t.Fatal(err)
+	}
+	s := dirStore(t, dir)
+	clk := newClock()
+	p := newPublisher(t, s, Config{Now: clk.Now})
+	mustPublish(t, p, ChangeSet{Add: b})
+	got, err := fetch(storeGetter(s), signer(t).Key().Keyring(), true)
+	if err != nil || !slices.Equal(got.packages, []string{"new-1-1.el8.noarch", "old-1-1.el8.noarch"}) {
+		t.Fatalf("after adding: %v %v", got, err)
+	}
+	mustPublish(t, p, ChangeSet{Remove: []string{"old-1-1.el8.noarch"}})
+	clk.Advance(2 * p.cfg.Window)
+	if _, err := p.Cleanup(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Packages", filepath.Base(a[0]))); !os.IsNotExist(err) {
+		t.Errorf("the removed package's original file: %v, want it deleted", err)
+	}
+	if _, err := fetch(storeGetter(s), signer(t).Key().Keyring(), true); err != nil {
+		t.Fatal(err)
+	}
 }
