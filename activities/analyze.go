@@ -1,0 +1,201 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/kabi"
+)
+
+// Analyze compares a new kernel's kABI (from its built packages) with the
+// previously published kernel of the repository and with every configured
+// kmod's published build, marking stablelisted symbols, and stores the
+// report (text and JSON) in the artifact store.
+func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (Analysis, error) {
+	repo, err := a.repository(in.Repository)
+	if err != nil {
+		return Analysis{}, err
+	}
+	dir, done, err := a.tempDir("kabi")
+	if err != nil {
+		return Analysis{}, err
+	}
+	defer done()
+	newABI, err := a.loadKernel(ctx, in.Kernel, filepath.Join(dir, "new"))
+	if err != nil {
+		return Analysis{}, err
+	}
+	recs, err := readProvenance(ctx, repo.Store)
+	if err != nil {
+		return Analysis{}, err
+	}
+	pub := published{records: recs}
+	out := Analysis{Arch: in.Arch, Kmods: []KmodVerdict{}}
+	if sl := newABI.Stablelist(); sl != nil {
+		out.Stablelist = sl.Len()
+	}
+	var delta *kabi.Delta
+	prev := pub.newest(in.Arch, func(p Provenance) bool {
+		return p.Kind == "kernel" && compareKernel(p.KernelNVR, in.KernelNVR) < 0
+	})
+	if prev != nil {
+		prevABI, err := a.loadKernel(ctx, prev.RPMs, filepath.Join(dir, "prev"))
+		if err != nil {
+			return Analysis{}, err
+		}
+		delta = kabi.Diff(prevABI, newABI)
+		out.Previous = prev.KernelNVR
+		out.Added, out.Removed, out.Changed = len(delta.Added), len(delta.Removed), len(delta.CRCChanged)
+		for _, c := range append(append([]kabi.Change{}, delta.Removed...), delta.CRCChanged...) {
+			if c.Stablelisted {
+				out.StablelistChanged = append(out.StablelistChanged, c.Name)
+			}
+		}
+	}
+	var verdicts []kabi.Verdict
+	for i, k := range in.Kmods {
+		kv := KmodVerdict{Name: k.Name}
+		kv.Published = pub.newest(in.Arch, func(p Provenance) bool { return p.Kind == "kmod" && p.Kmod == k.Name })
+		if kv.Published != nil {
+			v, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)))
+			if err != nil {
+				return Analysis{}, err
+			}
+			verdicts = append(verdicts, v)
+			kv.Compatible, kv.StablelistedBreaks = v.Compatible, v.StablelistedBreaks()
+			kv.Breaks = breakNames(v)
+		}
+		out.Kmods = append(out.Kmods, kv)
+	}
+	if err := a.storeReport(ctx, in, &out, delta, verdicts); err != nil {
+		return Analysis{}, err
+	}
+	return out, nil
+}
+
+// CheckKmods checks that each kmod's packages load on the kernel, and
+// returns one verdict per kmod.
+func (a *Activities) CheckKmods(ctx context.Context, in CheckInput) ([]KmodVerdict, error) {
+	dir, done, err := a.tempDir("check")
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	k, err := a.loadKernel(ctx, in.Kernel, filepath.Join(dir, "kernel"))
+	if err != nil {
+		return nil, err
+	}
+	var out []KmodVerdict
+	for _, name := range sortedKeys(in.Kmods) {
+		v, err := a.check(ctx, k, name, in.Kmods[name], filepath.Join(dir, "kmod-"+name))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, KmodVerdict{Name: name, Compatible: v.Compatible, Breaks: breakNames(v), StablelistedBreaks: v.StablelistedBreaks()})
+	}
+	return out, nil
+}
+
+func (a *Activities) loadKernel(ctx context.Context, rpms []Artifact, dir string) (*kabi.ABI, error) {
+	if err := mkdir(dir); err != nil {
+		return nil, err
+	}
+	if _, err := getFiles(ctx, a.Artifacts, rpms, dir); err != nil {
+		return nil, err
+	}
+	abi, err := kabi.LoadKernel(dir)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("read kernel ABI: %w", err))
+	}
+	return abi, nil
+}
+
+// check merges what the kmod's packages need and checks it against k.
+func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []Artifact, dir string) (kabi.Verdict, error) {
+	if err := mkdir(dir); err != nil {
+		return kabi.Verdict{}, err
+	}
+	paths, err := getFiles(ctx, a.Artifacts, rpms, dir)
+	if err != nil {
+		return kabi.Verdict{}, err
+	}
+	km := kabi.Kmod{Name: name}
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".src.rpm") {
+			continue
+		}
+		ks, err := kabi.LoadKmods(p)
+		if err != nil {
+			return kabi.Verdict{}, badInput(fmt.Errorf("read kmod %s: %w", filepath.Base(p), err))
+		}
+		for _, x := range ks {
+			km.Needs = append(km.Needs, x.Needs...)
+		}
+	}
+	return kabi.Check(k, km), nil
+}
+
+func breakNames(v kabi.Verdict) []string {
+	var out []string
+	for _, b := range append(append([]kabi.Break{}, v.Missing...), v.Mismatched...) {
+		s := b.Name
+		if b.Stablelisted {
+			s += " (stablelisted)"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// report is the JSON kABI report.
+type report struct {
+	Kernel   string         `json:"kernel"`
+	Arch     string         `json:"arch"`
+	Summary  Analysis       `json:"summary"`
+	Delta    *kabi.Delta    `json:"delta,omitempty"`
+	Verdicts []kabi.Verdict `json:"verdicts"`
+}
+
+func (a *Activities) storeReport(ctx context.Context, in AnalyzeInput, out *Analysis, d *kabi.Delta, vs []kabi.Verdict) error {
+	if vs == nil {
+		vs = []kabi.Verdict{}
+	}
+	data, err := json.MarshalIndent(report{Kernel: in.KernelNVR, Arch: in.Arch, Summary: *out, Delta: d, Verdicts: vs}, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode kABI report: %w", err)
+	}
+	base := "kabi-" + in.KernelNVR + "." + in.Arch
+	if out.ReportJSON, err = putBytes(ctx, a.Artifacts, KindReport, base+".json", data); err != nil {
+		return err
+	}
+	out.Report, err = putBytes(ctx, a.Artifacts, KindReport, base+".txt", []byte(reportText(in, out)))
+	return err
+}
+
+func reportText(in AnalyzeInput, a *Analysis) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kABI report: kernel %s (%s)\n", in.KernelNVR, in.Arch)
+	if a.Previous == "" {
+		fmt.Fprintf(&b, "no previously published kernel to compare with\n")
+	} else {
+		fmt.Fprintf(&b, "against %s: %d added, %d removed, %d CRC changed, %d stablelisted changed\n",
+			a.Previous, a.Added, a.Removed, a.Changed, len(a.StablelistChanged))
+		for _, s := range a.StablelistChanged {
+			fmt.Fprintf(&b, "  stablelisted: %s\n", s)
+		}
+	}
+	for _, k := range a.Kmods {
+		switch {
+		case k.Published == nil:
+			fmt.Fprintf(&b, "kmod %s: no published build\n", k.Name)
+		case k.Compatible:
+			fmt.Fprintf(&b, "kmod %s: compatible (built for %s)\n", k.Name, k.Published.KernelNVR)
+		default:
+			fmt.Fprintf(&b, "kmod %s: BROKEN (built for %s): %s\n", k.Name, k.Published.KernelNVR, strings.Join(k.Breaks, ", "))
+		}
+	}
+	return b.String()
+}

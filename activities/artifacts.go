@@ -1,0 +1,123 @@
+package activities
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+
+	"github.com/kabiforge/kabiforge/repo/store"
+)
+
+// Key prefixes of the artifact store.
+const (
+	KindSRPM   = "srpms"
+	KindRPM    = "rpms"
+	KindSigned = "signed"
+	KindLog    = "logs"
+	KindReport = "reports"
+)
+
+// artifactKey is where content with digest sum named name lives.
+func artifactKey(kind, sum, name string) string { return path.Join(kind, sum, name) }
+
+// putFile stores the file at p under kind, content-addressed, and returns
+// its reference. Content already present is not written again.
+func putFile(ctx context.Context, st store.Store, kind, p string) (Artifact, error) {
+	sum, size, err := fileSHA256(p)
+	if err != nil {
+		return Artifact{}, err
+	}
+	name := filepath.Base(p)
+	a := Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: size}
+	if info, err := st.Stat(ctx, a.Key); err == nil && info.Size == size {
+		return a, nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return Artifact{}, infra("store "+name, err)
+	}
+	defer f.Close()
+	if _, err := st.Put(ctx, a.Key, f); err != nil {
+		return Artifact{}, infra("store "+a.Key, err)
+	}
+	return a, nil
+}
+
+// putBytes stores data under kind with the given name.
+func putBytes(ctx context.Context, st store.Store, kind, name string, data []byte) (Artifact, error) {
+	h := sha256.Sum256(data)
+	sum := hex.EncodeToString(h[:])
+	a := Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: int64(len(data))}
+	if _, err := st.Stat(ctx, a.Key); err == nil {
+		return a, nil
+	}
+	if _, err := st.Put(ctx, a.Key, bytesReader(data)); err != nil {
+		return Artifact{}, infra("store "+a.Key, err)
+	}
+	return a, nil
+}
+
+// getFile copies an artifact into dir under its name and checks its digest.
+func getFile(ctx context.Context, st store.Store, a Artifact, dir string) (string, error) {
+	if a.Name == "" || filepath.Base(a.Name) != a.Name {
+		return "", badInput(fmt.Errorf("artifact %q: bad file name %q", a.Key, a.Name))
+	}
+	r, _, err := st.Get(ctx, a.Key)
+	if errors.Is(err, store.ErrNotExist) {
+		return "", badInput(fmt.Errorf("artifact %s does not exist", a.Key))
+	}
+	if err != nil {
+		return "", infra("read "+a.Key, err)
+	}
+	defer r.Close()
+	p := filepath.Join(dir, a.Name)
+	f, err := os.Create(p)
+	if err != nil {
+		return "", infra("write "+p, err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+		f.Close()
+		return "", infra("read "+a.Key, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", infra("write "+p, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); a.SHA256 != "" && got != a.SHA256 {
+		return "", badInput(fmt.Errorf("artifact %s: sha256 %s, want %s", a.Key, got, a.SHA256))
+	}
+	return p, nil
+}
+
+// getFiles copies artifacts into dir.
+func getFiles(ctx context.Context, st store.Store, as []Artifact, dir string) ([]string, error) {
+	var ps []string
+	for _, a := range as {
+		p, err := getFile(ctx, st, a, dir)
+		if err != nil {
+			return nil, err
+		}
+		ps = append(ps, p)
+	}
+	return ps, nil
+}
+
+func fileSHA256(p string) (string, int64, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", 0, infra("hash "+p, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, infra("hash "+p, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,141 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kabiforge/kabiforge/activities"
+)
+
+// rebuildKmods rebuilds the named kmods, at most KmodParallel at once.
+func (r *rebuild) rebuildKmods(names []string) {
+	n := r.in.Plan.KmodParallel
+	if n <= 0 {
+		n = DefaultKmodParallel
+	}
+	sem := workflow.NewSemaphore(r.ctx, int64(n))
+	wg := workflow.NewWaitGroup(r.ctx)
+	for _, name := range names {
+		wg.Add(1)
+		workflow.Go(r.ctx, func(ctx workflow.Context) {
+			defer wg.Done()
+			if err := sem.Acquire(ctx, 1); err != nil {
+				return
+			}
+			defer sem.Release(1)
+			r.rebuildKmod(ctx, name)
+		})
+	}
+	wg.Wait(r.ctx)
+}
+
+// rebuildKmod retargets one kmod to the new kernel and builds it on every
+// arch; a failure marks the kmod failed with its reason.
+func (r *rebuild) rebuildKmod(ctx workflow.Context, name string) {
+	var a *activities.Activities
+	w := r.kmods[name]
+	w.attempts++
+	w.built = map[string]activities.BuildOutput{}
+	r.st.setKmod(name, StateBuilding, r.st.Kmods[name].Reason)
+	srpm, ok := r.kmodSource(w)
+	if !ok {
+		if w.upstream == nil {
+			var f activities.Fetched
+			in := activities.KmodSourceInput{Source: w.spec.Source, Package: w.spec.Package}
+			if err := workflow.ExecuteActivity(lightCtx(ctx, r.in.Plan.Timeouts, r.in.Plan.ControlQueue), a.FetchNewest, in).Get(ctx, &f); err != nil {
+				r.st.setKmod(name, StateFailed, "fetch source: "+reason(err))
+				return
+			}
+			w.upstream = &f
+		}
+		srpm = w.upstream.Artifact
+	}
+	label := w.spec.Package + "-for-" + r.vr
+	if w.attempts > 1 {
+		label += fmt.Sprintf("-retry%d", w.attempts-1)
+	}
+	futures := map[string]workflow.ChildWorkflowFuture{}
+	for _, arch := range r.in.Plan.Arches {
+		futures[arch.Name] = r.startBuildCtx(ctx, label, arch, activities.BuildInput{Label: label, SRPM: srpm,
+			RetargetKernel: r.vr, Deps: r.kernel[arch.Name].RPMs})
+	}
+	var failed []string
+	for _, arch := range r.in.Plan.Arches {
+		var out activities.BuildOutput
+		if err := futures[arch.Name].Get(ctx, &out); err != nil {
+			failed = append(failed, arch.Name+": "+reason(err))
+			continue
+		}
+		w.built[arch.Name] = out
+	}
+	if len(failed) > 0 {
+		r.st.setKmod(name, StateFailed, "rebuild failed: "+strings.Join(failed, "; "))
+		return
+	}
+	r.st.setKmod(name, StateRebuilt, "rebuilt for "+r.vr)
+}
+
+// kmodSource is the SRPM a kmod is retargeted from: its newest published
+// build's source package, so releases keep climbing; false when it has none.
+func (r *rebuild) kmodSource(w *kmodWork) (activities.Artifact, bool) {
+	for _, arch := range r.in.Plan.Arches {
+		if p := w.published[arch.Name]; p != nil && p.SRPM.Key != "" {
+			return p.SRPM, true
+		}
+	}
+	return activities.Artifact{}, false
+}
+
+func (r *rebuild) startBuildCtx(ctx workflow.Context, label string, arch Arch, b activities.BuildInput) workflow.ChildWorkflowFuture {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: BuildID(label, arch.Name),
+		TaskQueue:  r.in.Plan.ControlQueue,
+	})
+	b.Arch = arch.Name
+	return workflow.ExecuteChildWorkflow(cctx, PackageBuildWorkflow,
+		PackageBuildInput{Build: b, Queue: arch.Queue, Timeouts: r.in.Plan.Timeouts})
+}
+
+// kmodRPMs returns the packages of a kmod to publish or keep on an arch.
+func (r *rebuild) kmodRPMs(w *kmodWork, arch string) []activities.Artifact {
+	if out, ok := w.built[arch]; ok {
+		return out.RPMs
+	}
+	if !w.rebuild && w.published[arch] != nil {
+		return w.published[arch].RPMs
+	}
+	return nil
+}
+
+// verify checks that every kmod to publish (rebuilt or kept) loads on the
+// new kernel; one that does not is marked failed.
+func (r *rebuild) verify() error {
+	var a *activities.Activities
+	r.stage(StageVerifying)
+	for _, arch := range r.in.Plan.Arches {
+		in := activities.CheckInput{Kernel: r.kernel[arch.Name].RPMs, Kmods: map[string][]activities.Artifact{}}
+		for _, k := range r.in.Plan.Kmods {
+			if u := r.st.Kmods[k.Name]; u.State == StateFailed || u.State == StateExcluded {
+				continue
+			}
+			if rpms := r.kmodRPMs(r.kmods[k.Name], arch.Name); len(rpms) > 0 {
+				in.Kmods[k.Name] = rpms
+			}
+		}
+		if len(in.Kmods) == 0 {
+			continue
+		}
+		var vs []activities.KmodVerdict
+		if err := workflow.ExecuteActivity(r.light(), a.CheckKmods, in).Get(r.ctx, &vs); err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if !v.Compatible {
+				r.st.setKmod(v.Name, StateFailed, fmt.Sprintf("does not load on %s (%s): %s", r.vr, arch.Name, strings.Join(v.Breaks, ", ")))
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,68 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kabiforge/kabiforge/activities"
+)
+
+// Defaults of Timeouts.
+const (
+	DefaultBuildTimeout     = 12 * time.Hour
+	DefaultHeartbeatTimeout = 2 * time.Minute
+	DefaultActivityTimeout  = 30 * time.Minute
+	DefaultKmodParallel     = 8
+)
+
+func (t Timeouts) build() time.Duration     { return orDefault(t.Build, DefaultBuildTimeout) }
+func (t Timeouts) heartbeat() time.Duration { return orDefault(t.Heartbeat, DefaultHeartbeatTimeout) }
+func (t Timeouts) activity() time.Duration  { return orDefault(t.Activity, DefaultActivityTimeout) }
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// retry is the policy of every activity: backoff from 1s to 1m, at most 10
+// attempts; the non-retryable error types end it at once.
+var retry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
+	MaximumAttempts:    10,
+	NonRetryableErrorTypes: []string{activities.ErrBadInput, activities.ErrSignature,
+		activities.ErrPackageBuild, activities.ErrDependency},
+}
+
+// lightCtx is the context of the control queue's short activities.
+func lightCtx(ctx workflow.Context, t Timeouts, queue string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		TaskQueue:           queue,
+		StartToCloseTimeout: t.activity(),
+		RetryPolicy:         retry,
+	})
+}
+
+// errorType returns the ApplicationError type inside err, "" when none.
+func errorType(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type()
+	}
+	return ""
+}
+
+// reason returns the innermost meaningful message of a workflow error.
+func reason(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,87 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kabiforge/kabiforge/activities"
+)
+
+// toPublish is one package to sign and publish, with where it came from.
+type toPublish struct {
+	rpm      activities.Artifact
+	build    activities.BuildOutput
+	kind     string
+	kmod     string
+	upstream *activities.Fetched
+}
+
+// signAndPublish signs the new packages and hands them to RepoPublish,
+// then waits for its answer.
+func (r *rebuild) signAndPublish() (RebuildResult, error) {
+	var a *activities.Activities
+	var items []toPublish
+	for _, arch := range r.in.Plan.Arches {
+		b := r.kernel[arch.Name]
+		f := r.fetched
+		for _, p := range b.RPMs {
+			items = append(items, toPublish{rpm: p, build: b, kind: "kernel", upstream: &f})
+		}
+	}
+	var excluded []string
+	for _, k := range r.in.Plan.Kmods {
+		w := r.kmods[k.Name]
+		switch r.st.Kmods[k.Name].State {
+		case StateExcluded, StateFailed:
+			excluded = append(excluded, k.Name)
+			continue
+		}
+		for _, arch := range r.in.Plan.Arches {
+			if b, ok := w.built[arch.Name]; ok {
+				for _, p := range b.RPMs {
+					items = append(items, toPublish{rpm: p, build: b, kind: "kmod", kmod: k.Name, upstream: w.upstream})
+				}
+			}
+		}
+	}
+
+	r.stage(StageSigning)
+	in := activities.SignInput{}
+	for _, it := range items {
+		in.RPMs = append(in.RPMs, it.rpm)
+	}
+	var signed activities.SignOutput
+	if err := workflow.ExecuteActivity(r.light(), a.Sign, in).Get(r.ctx, &signed); err != nil {
+		return RebuildResult{}, err
+	}
+	if len(signed.RPMs) != len(items) {
+		return RebuildResult{}, fmt.Errorf("sign returned %d packages for %d", len(signed.RPMs), len(items))
+	}
+
+	r.stage(StagePublishing)
+	info := workflow.GetInfo(r.ctx)
+	req := activities.PublishRequest{ID: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+		Repository: r.in.Plan.Repository, Requester: info.WorkflowExecution.ID, Add: signed.RPMs}
+	now := workflow.Now(r.ctx)
+	for i, it := range items {
+		req.Provenance = append(req.Provenance, activities.Provenance{RPM: signed.RPMs[i], SourceRPM: it.build.SRPM,
+			UpstreamSRPM: it.upstream, SigningKeyID: signed.KeyID, Builder: it.build.Builder, ConfigHash: r.in.Plan.ConfigHash,
+			BuildHost: it.build.Host, Logs: it.build.Logs, KernelNVR: r.vr, Kind: it.kind, Kmod: it.kmod, Time: now})
+	}
+	published := workflow.GetSignalChannel(r.ctx, activities.PublishedSignal)
+	if err := workflow.ExecuteActivity(r.light(), a.RequestPublish, req).Get(r.ctx, nil); err != nil {
+		return RebuildResult{}, err
+	}
+	var res activities.PublishResult
+	for res.ID != req.ID {
+		published.Receive(r.ctx, &res)
+	}
+	r.st.Publish = &res
+	if res.Error != "" {
+		return RebuildResult{}, fmt.Errorf("publish to %s: %s", r.in.Plan.Repository, res.Error)
+	}
+	r.stage(StagePublished)
+	r.memo()
+	return RebuildResult{Stage: StagePublished, Published: &res, Excluded: excluded}, nil
+}

@@ -1,0 +1,225 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/kabiforge/kabiforge/activities"
+)
+
+// KernelRebuild takes one kernel from its upstream SRPM to a signed,
+// published repository: fetch and verify → build per arch (child
+// PackageBuilds in parallel) → kABI analysis → rebuild the kmods that broke
+// (or all, by policy) → verify every kmod to publish loads on the kernel →
+// gate → sign → publish through RepoPublish. Search attributes and the
+// status query follow every stage; approve, reject and retry-kmod steer the
+// gate.
+func KernelRebuild(ctx workflow.Context, in RebuildInput) (RebuildResult, error) {
+	r := newRebuild(ctx, in)
+	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return r.st, nil }); err != nil {
+		return RebuildResult{}, err
+	}
+	res, err := r.run()
+	if err != nil {
+		r.st.Reason = reason(err)
+		r.stage(StageFailed)
+		return RebuildResult{Stage: StageFailed, Reason: r.st.Reason}, err
+	}
+	return res, nil
+}
+
+// rebuild is one KernelRebuild's state.
+type rebuild struct {
+	ctx    workflow.Context
+	in     RebuildInput
+	vr     string
+	label  string
+	st     Status
+	broken bool
+	// fetched is the verified upstream SRPM.
+	fetched activities.Fetched
+	// kernel holds each arch's kernel build.
+	kernel map[string]activities.BuildOutput
+	kmods  map[string]*kmodWork
+}
+
+// kmodWork is what is known of one kmod in this rebuild.
+type kmodWork struct {
+	spec      activities.KmodSpec
+	published map[string]*activities.Published // per arch
+	rebuild   bool
+	upstream  *activities.Fetched
+	built     map[string]activities.BuildOutput // per arch, when rebuilt
+	attempts  int
+}
+
+func newRebuild(ctx workflow.Context, in RebuildInput) *rebuild {
+	vr := kernelVR(in.Kernel)
+	r := &rebuild{ctx: ctx, in: in, vr: vr, label: in.Kernel.NVR(),
+		st:     Status{KernelNVR: vr, Stage: StageFetching, Arches: map[string]Unit{}, Kmods: map[string]Unit{}, RepoURL: in.Plan.RepoURL},
+		kernel: map[string]activities.BuildOutput{}, kmods: map[string]*kmodWork{}}
+	for _, a := range in.Plan.Arches {
+		r.st.setArch(a.Name, StatePending, "")
+	}
+	for _, k := range in.Plan.Kmods {
+		r.kmods[k.Name] = &kmodWork{spec: k, published: map[string]*activities.Published{}, built: map[string]activities.BuildOutput{}}
+		r.st.setKmod(k.Name, StatePending, "")
+	}
+	return r
+}
+
+func (r *rebuild) light() workflow.Context {
+	return lightCtx(r.ctx, r.in.Plan.Timeouts, r.in.Plan.ControlQueue)
+}
+
+// stage records the stage and upserts the search attributes.
+func (r *rebuild) stage(s string) {
+	r.st.Stage = s
+	err := workflow.UpsertTypedSearchAttributes(r.ctx,
+		KernelNVRKey.ValueSet(r.vr), KabiStageKey.ValueSet(s),
+		KabiBrokenKey.ValueSet(r.broken), KmodsFailedKey.ValueSet(int64(r.st.kmodsFailed())))
+	if err != nil {
+		workflow.GetLogger(r.ctx).Warn("upsert search attributes", "error", err)
+	}
+}
+
+func (r *rebuild) run() (RebuildResult, error) {
+	var a *activities.Activities
+	r.stage(StageFetching)
+	err := workflow.ExecuteActivity(r.light(), a.FetchSRPM, activities.FetchInput{Source: r.in.Plan.Source, Package: r.in.Kernel}).Get(r.ctx, &r.fetched)
+	if err != nil {
+		return RebuildResult{}, err
+	}
+	if err := r.buildKernel(); err != nil {
+		return RebuildResult{}, err
+	}
+	if err := r.analyze(); err != nil {
+		return RebuildResult{}, err
+	}
+	r.stage(StageRebuildingKmods)
+	r.rebuildKmods(r.pendingKmods())
+	if err := r.verify(); err != nil {
+		return RebuildResult{}, err
+	}
+	if done, res, err := r.gate(); done || err != nil {
+		return res, err
+	}
+	return r.signAndPublish()
+}
+
+// buildKernel builds the kernel on every arch in parallel.
+func (r *rebuild) buildKernel() error {
+	r.stage(StageBuildingKernel)
+	futures := map[string]workflow.ChildWorkflowFuture{}
+	for _, arch := range r.in.Plan.Arches {
+		futures[arch.Name] = r.startBuild(r.label, arch, activities.BuildInput{Label: r.label, SRPM: r.fetched.Artifact, Arch: arch.Name})
+		r.st.setArch(arch.Name, StateBuilding, "")
+	}
+	var firstErr error
+	for _, arch := range r.in.Plan.Arches {
+		var out activities.BuildOutput
+		if err := futures[arch.Name].Get(r.ctx, &out); err != nil {
+			r.st.setArch(arch.Name, StateFailed, reason(err))
+			if firstErr == nil {
+				firstErr = err // names the build's workflow ID and the failure
+			}
+			continue
+		}
+		r.kernel[arch.Name] = out
+		r.st.setArch(arch.Name, StateBuilt, "")
+	}
+	return firstErr
+}
+
+// startBuild starts a child PackageBuild of one package on one arch.
+func (r *rebuild) startBuild(label string, arch Arch, b activities.BuildInput) workflow.ChildWorkflowFuture {
+	return r.startBuildCtx(r.ctx, label, arch, b)
+}
+
+// analyze runs the kABI analysis per arch and decides which kmods to rebuild.
+func (r *rebuild) analyze() error {
+	var a *activities.Activities
+	r.stage(StageAnalyzing)
+	changed := map[string]bool{}
+	for _, arch := range r.in.Plan.Arches {
+		var an activities.Analysis
+		in := activities.AnalyzeInput{KernelNVR: r.vr, Arch: arch.Name, Repository: r.in.Plan.Repository,
+			Kernel: r.kernel[arch.Name].RPMs, Kmods: r.in.Plan.Kmods}
+		if err := workflow.ExecuteActivity(r.light(), a.Analyze, in).Get(r.ctx, &an); err != nil {
+			return err
+		}
+		k := &r.st.Kabi
+		k.Previous, k.Added, k.Removed, k.Changed = an.Previous, max(k.Added, an.Added), max(k.Removed, an.Removed), max(k.Changed, an.Changed)
+		for _, s := range an.StablelistChanged {
+			if !changed[s] {
+				changed[s] = true
+				k.StablelistChanged = append(k.StablelistChanged, s)
+			}
+		}
+		k.Reports = append(k.Reports, an.Report, an.ReportJSON)
+		for _, v := range an.Kmods {
+			w := r.kmods[v.Name]
+			if w == nil {
+				continue
+			}
+			w.published[arch.Name] = v.Published
+			u := r.st.Kmods[v.Name]
+			switch {
+			case v.Published == nil:
+				w.rebuild, u.Reason = true, "no published build"
+			case !v.Compatible:
+				w.rebuild, u.Reason = true, "kABI broke: "+strings.Join(v.Breaks, ", ")
+				u.Breaks = append(u.Breaks, v.Breaks...)
+				r.broken = true
+				k.Broken = append(k.Broken, v.Name)
+			case w.spec.Always:
+				w.rebuild, u.Reason = true, "rebuild policy always"
+			}
+			r.st.Kmods[v.Name] = u
+		}
+	}
+	if len(r.st.Kabi.StablelistChanged) > 0 {
+		r.broken = true
+	}
+	for _, k := range r.in.Plan.Kmods {
+		if !r.kmods[k.Name].rebuild {
+			r.st.setKmod(k.Name, StateCompatible, "published build loads on "+r.vr)
+		}
+	}
+	r.memo()
+	return nil
+}
+
+// memo shows the kABI summary in the workflow's memo.
+func (r *rebuild) memo() {
+	k := r.st.Kabi
+	summary := fmt.Sprintf("vs %s: %d added, %d removed, %d changed, %d stablelisted changed; broken kmods: %s",
+		orNone(k.Previous), k.Added, k.Removed, k.Changed, len(k.StablelistChanged), orNone(strings.Join(k.Broken, ", ")))
+	var keys []string
+	for _, rep := range k.Reports {
+		keys = append(keys, rep.Key)
+	}
+	if err := workflow.UpsertMemo(r.ctx, map[string]any{"kabi": summary, "reports": keys}); err != nil {
+		workflow.GetLogger(r.ctx).Warn("upsert memo", "error", err)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func (r *rebuild) pendingKmods() []string {
+	var names []string
+	for _, k := range r.in.Plan.Kmods {
+		if r.kmods[k.Name].rebuild {
+			names = append(names, k.Name)
+		}
+	}
+	return names
+}
+

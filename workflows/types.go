@@ -1,0 +1,158 @@
+// Package workflows holds kabiforge's Temporal workflows: deterministic
+// orchestration only, no I/O. Every file, build and signature is handled by
+// the activities package; workflows pass Artifact references between them.
+//
+//	KernelWatch    lists a source, starts one KernelRebuild per new kernel
+//	KernelRebuild  kernel/<nvr>: fetch → build → kABI → kmods → verify → gate → sign → publish
+//	PackageBuild   build/<label>/<arch>: one build on the build-<arch> queue
+//	RepoPublish    repo/<name>: applies publish requests one at a time
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kabiforge/kabiforge/activities"
+)
+
+// Names of the workflows, as registered.
+const (
+	KernelWatchWorkflow   = "KernelWatch"
+	KernelRebuildWorkflow = "KernelRebuild"
+	PackageBuildWorkflow  = "PackageBuild"
+	RepoPublishWorkflow   = activities.RepoPublishWorkflow
+)
+
+// Signals and queries of KernelRebuild.
+const (
+	ApproveSignal   = "approve"    // payload: a comment (string)
+	RejectSignal    = "reject"     // payload: the reason (string)
+	RetryKmodSignal = "retry-kmod" // payload: the kmod's name (string)
+	StatusQuery     = "status"     // returns Status
+)
+
+// Stages of a KernelRebuild, the KabiStage search attribute.
+const (
+	StageFetching         = "fetching"
+	StageBuildingKernel   = "building-kernel"
+	StageAnalyzing        = "analyzing"
+	StageRebuildingKmods  = "rebuilding-kmods"
+	StageVerifying        = "verifying"
+	StageAwaitingApproval = "awaiting-approval"
+	StageSigning          = "signing"
+	StagePublishing       = "publishing"
+	StagePublished        = "published"
+	StageRejected         = "rejected"
+	StageFailed           = "failed"
+)
+
+// Search attributes kabiforge keeps current.
+var (
+	KernelNVRKey   = temporal.NewSearchAttributeKeyKeyword("KernelNVR")
+	KabiStageKey   = temporal.NewSearchAttributeKeyKeyword("KabiStage")
+	KabiBrokenKey  = temporal.NewSearchAttributeKeyBool("KabiBroken")
+	KmodsFailedKey = temporal.NewSearchAttributeKeyInt64("KmodsFailed")
+)
+
+// Arch is a build architecture and the task queue its builders poll.
+type Arch struct {
+	Name  string `json:"name"`
+	Queue string `json:"queue"`
+}
+
+// Gate says when a kernel waits for approve or reject.
+type Gate struct {
+	// On lists the conditions that hold a kernel: kmod-failed,
+	// stablelist-changed, kabi-changed, always.
+	On []string `json:"on"`
+	// Timeout, if set, ends the wait with TimeoutAction (approve or reject).
+	Timeout       time.Duration `json:"timeout,omitempty"`
+	TimeoutAction string        `json:"timeout_action,omitempty"`
+}
+
+// Timeouts of the activities; zero values take the defaults.
+type Timeouts struct {
+	// Build is a build's start-to-close timeout; default 12h.
+	Build time.Duration `json:"build,omitempty"`
+	// Heartbeat is a build's heartbeat timeout; default 2m.
+	Heartbeat time.Duration `json:"heartbeat,omitempty"`
+	// Activity is the start-to-close timeout of the other activities; default 30m.
+	Activity time.Duration `json:"activity,omitempty"`
+}
+
+// Plan is what a stream's kernels go through: everything a KernelRebuild
+// needs besides the kernel itself.
+type Plan struct {
+	Source     string `json:"source"`
+	Stream     string `json:"stream"`
+	Arches     []Arch `json:"arches"`
+	Repository string `json:"repository"`
+	// RepoURL is where dnf clients find the repository.
+	RepoURL string                `json:"repo_url,omitempty"`
+	Kmods   []activities.KmodSpec `json:"kmods"`
+	// KmodParallel bounds the kmod rebuilds running at once; default 8.
+	KmodParallel int      `json:"kmod_parallel,omitempty"`
+	Gate         Gate     `json:"gate"`
+	Timeouts     Timeouts `json:"timeouts"`
+	// ControlQueue is the queue of the pipeline workflows and light activities.
+	ControlQueue string `json:"control_queue"`
+	// ConfigHash identifies the configuration in provenance records.
+	ConfigHash string `json:"config_hash,omitempty"`
+}
+
+// RebuildInput is KernelRebuild's input.
+type RebuildInput struct {
+	Kernel activities.SourcePackage `json:"kernel"`
+	Plan   Plan                     `json:"plan"`
+}
+
+// WatchStream is one tracked stream of a watched source.
+type WatchStream struct {
+	// Version is a kernel version prefix ("4.18.0"), Release a glob ("*.el8*").
+	Version string `json:"version"`
+	Release string `json:"release"`
+	// Package is the kernel's package name; "" means kernel.
+	Package string `json:"package,omitempty"`
+	Plan    Plan   `json:"plan"`
+}
+
+// WatchInput is KernelWatch's input.
+type WatchInput struct {
+	Source  string        `json:"source"`
+	Streams []WatchStream `json:"streams"`
+}
+
+// WatchResult says which rebuilds a watch started and which already existed.
+type WatchResult struct {
+	Started []string `json:"started"`
+	Skipped []string `json:"skipped"`
+}
+
+// PackageBuildInput is PackageBuild's input.
+type PackageBuildInput struct {
+	Build    activities.BuildInput `json:"build"`
+	Queue    string                `json:"queue"`
+	Timeouts Timeouts              `json:"timeouts"`
+}
+
+// RebuildResult is what KernelRebuild returns.
+type RebuildResult struct {
+	Stage     string                    `json:"stage"`
+	Published *activities.PublishResult `json:"published,omitempty"`
+	// Excluded are kmods left out of the publish.
+	Excluded []string `json:"excluded,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+}
+
+// RebuildID is the workflow ID of a kernel's rebuild: kernel/<version-release>
+// for the package "kernel", kernel/<name-version-release> otherwise.
+func RebuildID(p activities.SourcePackage) string {
+	if p.Name == "kernel" || p.Name == "" {
+		return "kernel/" + p.Version + "-" + p.Release
+	}
+	return "kernel/" + p.NVR()
+}
+
+// BuildID is the workflow ID of one package build.
+func BuildID(label, arch string) string { return "build/" + label + "/" + arch }
