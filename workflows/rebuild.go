@@ -222,4 +222,3 @@ func (r *rebuild) pendingKmods() []string {
 	}
 	return names
 }
-
