@@ -1,0 +1,193 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/config"
+)
+
+// PlanFor returns the plan of a configured stream's kernels.
+func PlanFor(cfg *config.Config, stream config.Stream) Plan {
+	p := Plan{Source: or(stream.Source, onlySource(cfg)), Stream: stream.Name,
+		Repository: or(stream.Repository, onlyRepo(cfg)), KmodParallel: cfg.Builder.KmodParallel,
+		Gate:         Gate{Timeout: cfg.Gate.Timeout, TimeoutAction: string(cfg.Gate.TimeoutAction)},
+		Timeouts:     Timeouts{Build: cfg.Builder.TimeLimit},
+		ControlQueue: or(cfg.Temporal.TaskQueue, config.DefaultTaskQueue), ConfigHash: activities.ConfigHash(cfg)}
+	for _, c := range cfg.Gate.On {
+		p.Gate.On = append(p.Gate.On, string(c))
+	}
+	if r, ok := cfg.Repository(p.Repository); ok {
+		p.RepoURL = r.BaseURL
+	}
+	for _, a := range cfg.Arches {
+		if len(stream.Arches) > 0 && !contains(stream.Arches, a.Name) {
+			continue
+		}
+		p.Arches = append(p.Arches, Arch{Name: a.Name, Queue: or(a.Queue, "build-"+a.Name)})
+	}
+	for _, k := range cfg.Kmods {
+		if !k.BuildsFor(stream.Name) {
+			continue
+		}
+		p.Kmods = append(p.Kmods, activities.KmodSpec{Name: k.Name, Package: or(k.Package, "kmod-"+k.Name),
+			Source: or(k.Source, onlySource(cfg)), Always: k.Rebuild == config.RebuildAlways})
+	}
+	return p
+}
+
+// WatchInputFor returns the input of the watch of a configured source: the
+// streams that track it.
+func WatchInputFor(cfg *config.Config, src string) WatchInput {
+	in := WatchInput{Source: src}
+	for _, s := range cfg.Streams {
+		if or(s.Source, onlySource(cfg)) != src {
+			continue
+		}
+		in.Streams = append(in.Streams, WatchStream{Version: s.Version, Release: s.Release, Plan: PlanFor(cfg, s)})
+	}
+	return in
+}
+
+// WatchScheduleID is the ID of a source's watch schedule.
+func WatchScheduleID(src string) string { return "watch/" + src }
+
+// EnsureWatchSchedules creates, or updates to the current configuration, the
+// schedule watch/<source> of every source a stream tracks: KernelWatch every
+// poll interval, skipping a run while the previous one is still going.
+func EnsureWatchSchedules(ctx context.Context, c client.Client, cfg *config.Config) error {
+	for _, s := range cfg.Sources {
+		in := WatchInputFor(cfg, s.Name)
+		if len(in.Streams) == 0 {
+			continue
+		}
+		every := s.PollInterval
+		if every <= 0 {
+			every = config.DefaultPollInterval
+		}
+		if err := ensureSchedule(ctx, c, WatchScheduleID(s.Name), every, or(cfg.Temporal.TaskQueue, config.DefaultTaskQueue), in); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func ensureSchedule(ctx context.Context, c client.Client, id string, every time.Duration, queue string, in WatchInput) error {
+	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
+	action := &client.ScheduleWorkflowAction{ID: id, Workflow: KernelWatchWorkflow, Args: []any{in}, TaskQueue: queue}
+	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: id, Spec: spec, Action: action,
+		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, TriggerImmediately: true})
+	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
+		if err != nil {
+			return fmt.Errorf("create schedule %s: %w", id, err)
+		}
+		return nil
+	}
+	err = c.ScheduleClient().GetHandle(ctx, id).Update(ctx, client.ScheduleUpdateOptions{
+		DoUpdate: func(u client.ScheduleUpdateInput) (*client.ScheduleUpdate, error) {
+			s := u.Description.Schedule
+			s.Spec, s.Action = &spec, action
+			return &client.ScheduleUpdate{Schedule: &s}, nil
+		}})
+	if err != nil {
+		return fmt.Errorf("update schedule %s: %w", id, err)
+	}
+	return nil
+}
+
+// StartRebuild starts the rebuild of a kernel by hand. A kernel already
+// built or running is refused; one whose last rebuild failed, was
+// cancelled or terminated is started again.
+func StartRebuild(ctx context.Context, c client.Client, plan Plan, kernel activities.SourcePackage) (client.WorkflowRun, error) {
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: RebuildID(kernel), TaskQueue: plan.ControlQueue,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		TypedSearchAttributes:    temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR(kernel))),
+	}, KernelRebuildWorkflow, RebuildInput{Kernel: kernel, Plan: plan})
+	if err != nil {
+		return nil, fmt.Errorf("start rebuild of %s: %w", kernel.NVR(), err)
+	}
+	return run, nil
+}
+
+// KernelID returns the rebuild workflow ID of a kernel named by its
+// version-release ("4.18.0-80.el8") or full NVR ("kernel-4.18.0-80.el8").
+func KernelID(nvr string) string {
+	if len(nvr) > 7 && nvr[:7] == "kernel-" && nvr[7] >= '0' && nvr[7] <= '9' {
+		nvr = nvr[7:]
+	}
+	return "kernel/" + nvr
+}
+
+// Approve lets a gated kernel through.
+func Approve(ctx context.Context, c client.Client, nvr, comment string) error {
+	return signal(ctx, c, nvr, ApproveSignal, comment)
+}
+
+// Reject ends a gated kernel's rebuild with nothing published.
+func Reject(ctx context.Context, c client.Client, nvr, reason string) error {
+	return signal(ctx, c, nvr, RejectSignal, reason)
+}
+
+// RetryKmod rebuilds one kmod of a kernel waiting at the gate.
+func RetryKmod(ctx context.Context, c client.Client, nvr, kmod string) error {
+	return signal(ctx, c, nvr, RetryKmodSignal, kmod)
+}
+
+func signal(ctx context.Context, c client.Client, nvr, name string, arg any) error {
+	if err := c.SignalWorkflow(ctx, KernelID(nvr), "", name, arg); err != nil {
+		return fmt.Errorf("%s %s: %w", name, nvr, err)
+	}
+	return nil
+}
+
+// GetStatus returns the status of a kernel's rebuild.
+func GetStatus(ctx context.Context, c client.Client, nvr string) (Status, error) {
+	var s Status
+	v, err := c.QueryWorkflow(ctx, KernelID(nvr), "", StatusQuery)
+	if err == nil {
+		err = v.Get(&s)
+	}
+	if err != nil {
+		return Status{}, fmt.Errorf("status of %s: %w", nvr, err)
+	}
+	return s, nil
+}
+
+func onlySource(cfg *config.Config) string {
+	if len(cfg.Sources) == 1 {
+		return cfg.Sources[0].Name
+	}
+	return ""
+}
+
+func onlyRepo(cfg *config.Config) string {
+	if len(cfg.Stores.Repositories) == 1 {
+		return cfg.Stores.Repositories[0].Name
+	}
+	return ""
+}
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
