@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/gob"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,11 +17,19 @@ import (
 // not part of the repository and need not be published.
 const CacheName = ".repodata.cache"
 
-// encodeCache serializes pkgs for the cache.
-func encodeCache(pkgs []*Package) ([]byte, error) {
+// encodeCache serializes the packages read from pkgs, until it is closed,
+// for the cache: one gob value per package. It drains pkgs even on error.
+func encodeCache(pkgs <-chan *Package) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(pkgs); err != nil {
-		return nil, err
+	enc := gob.NewEncoder(&buf)
+	var err error
+	for p := range pkgs {
+		if err == nil {
+			err = enc.Encode(p)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("encode update cache: %w", err)
 	}
 	return buf.Bytes(), nil
 }
@@ -70,8 +80,16 @@ func readCache(dir, primary string) ([]*Package, bool) {
 		return nil, false
 	}
 	var pkgs []*Package
-	if err := gob.NewDecoder(r).Decode(&pkgs); err != nil {
-		return nil, false
+	dec := gob.NewDecoder(r)
+	for {
+		p := new(Package)
+		err := dec.Decode(p)
+		if err == io.EOF {
+			return pkgs, true
+		}
+		if err != nil {
+			return nil, false
+		}
+		pkgs = append(pkgs, p)
 	}
-	return pkgs, true
 }

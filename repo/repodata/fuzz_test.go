@@ -72,7 +72,7 @@ func FuzzDecodePrimary(f *testing.F) {
 		// What decodes must be written back as a document that decodes to
 		// the same number of packages.
 		var buf bytes.Buffer
-		if err := writePrimary(newBufWriter(&buf), pkgs); err != nil {
+		if err := documents[0].writeAll(newBufWriter(&buf), pkgs); err != nil {
 			t.Fatal(err)
 		}
 		again, err := DecodePrimary(&buf)

@@ -73,15 +73,36 @@ func Index(ctx context.Context, dir string, opts Options) (*Result, error) {
 			return nil, fmt.Errorf("index %s: --update: %w (index without update to rebuild)", dir, err)
 		}
 	}
-	pkgs, reused, err := describeAll(ctx, dir, rels, old, &opts)
+	md, reused, err := build(ctx, dir, rels, old, &opts)
 	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
 	}
-	md, err := writeRepodata(dir, pkgs, &opts)
+	return &Result{Packages: len(rels), Reused: reused, Repomd: md}, nil
+}
+
+// build describes the packages and writes their metadata as they come, in
+// a temporary directory that replaces dir/repodata only on success.
+func build(ctx context.Context, dir string, rels []string, old map[string]*Package, opts *Options) (md *Repomd, reused int, err error) {
+	tmp, err := os.MkdirTemp(dir, ".repodata-new-")
 	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", dir, err)
+		return nil, 0, err
 	}
-	return &Result{Packages: len(pkgs), Reused: reused, Repomd: md}, nil
+	defer func() {
+		if err != nil {
+			os.RemoveAll(tmp)
+		}
+	}()
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, 0, err
+	}
+	mw := newMetaWriter(tmp, len(rels), opts.Compression)
+	reused, err = describeAll(ctx, dir, rels, old, opts, mw.add)
+	data, cache, werr := mw.close()
+	if err = errors.Join(err, werr); err != nil {
+		return nil, 0, err
+	}
+	md, err = finishRepodata(dir, tmp, data, cache, opts)
+	return md, reused, err
 }
 
 func (o *Options) fill() {
@@ -109,7 +130,7 @@ func scanRPMs(dir string) ([]string, error) {
 			}
 			return nil
 		}
-		if strings.HasSuffix(d.Name(), ".rpm") && d.Type().IsRegular() {
+		if strings.HasSuffix(d.Name(), ".rpm") && isRegular(path, d) {
 			rel, err := filepath.Rel(dir, path)
 			if err != nil {
 				return err
@@ -120,6 +141,16 @@ func scanRPMs(dir string) ([]string, error) {
 	})
 	sort.Strings(rels)
 	return rels, err
+}
+
+// isRegular reports whether d is a regular file or a symlink to one (like
+// createrepo_c, Index follows symlinks to packages).
+func isRegular(path string, d fs.DirEntry) bool {
+	if d.Type()&fs.ModeSymlink != 0 {
+		fi, err := os.Stat(path)
+		return err == nil && fi.Mode().IsRegular()
+	}
+	return d.Type().IsRegular()
 }
 
 // previous returns the records of dir's existing metadata by location (none
@@ -155,25 +186,26 @@ func previous(dir string) (map[string]*Package, error) {
 	return m, nil
 }
 
-// describeAll describes each package in parallel, in rels' order.
-func describeAll(ctx context.Context, dir string, rels []string, old map[string]*Package, opts *Options) ([]*Package, int, error) {
+// describeAll describes the packages in parallel and passes them to emit in
+// rels' order. It returns how many were reused from old.
+func describeAll(ctx context.Context, dir string, rels []string, old map[string]*Package, opts *Options, emit func(*Package)) (int, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type result struct {
 		i      int
+		pkg    *Package
 		reused bool
 		err    error
 	}
-	pkgs := make([]*Package, len(rels))
 	jobs := make(chan int)
 	results := make(chan result)
 	var wg sync.WaitGroup
 	for range min(opts.Workers, max(len(rels), 1)) {
 		wg.Go(func() {
+			var buf []byte // reused for every file this worker reads
 			for i := range jobs {
-				p, reused, err := describe(dir, rels[i], old[rels[i]], opts)
-				pkgs[i] = p
-				results <- result{i, reused, err}
+				p, reused, err := describe(dir, rels[i], old[rels[i]], opts, &buf)
+				results <- result{i, p, reused, err}
 			}
 		})
 	}
@@ -189,7 +221,8 @@ func describeAll(ctx context.Context, dir string, rels []string, old map[string]
 	}()
 	go func() { wg.Wait(); close(results) }()
 	var firstErr error
-	done, reused := 0, 0
+	done, reused, next := 0, 0, 0
+	pending := make(map[int]*Package)
 	for r := range results {
 		switch {
 		case r.err != nil && firstErr == nil:
@@ -200,6 +233,12 @@ func describeAll(ctx context.Context, dir string, rels []string, old map[string]
 			if r.reused {
 				reused++
 			}
+			pending[r.i] = r.pkg
+			for p, ok := pending[next]; ok && firstErr == nil; p, ok = pending[next] {
+				delete(pending, next)
+				emit(p)
+				next++
+			}
 			if opts.Progress != nil && firstErr == nil {
 				opts.Progress(done, len(rels))
 			}
@@ -208,12 +247,12 @@ func describeAll(ctx context.Context, dir string, rels []string, old map[string]
 	if firstErr == nil {
 		firstErr = ctx.Err()
 	}
-	return pkgs, reused, firstErr
+	return reused, firstErr
 }
 
 // describe returns the record of the package at rel, reusing prev when it
 // still describes the file.
-func describe(dir, rel string, prev *Package, opts *Options) (*Package, bool, error) {
+func describe(dir, rel string, prev *Package, opts *Options, buf *[]byte) (*Package, bool, error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -236,7 +275,7 @@ func describe(dir, rel string, prev *Package, opts *Options) (*Package, bool, er
 			}
 		}
 	}
-	rp, sum, err := readRPM(path, opts.Open)
+	rp, sum, err := readRPM(path, opts.Open, buf)
 	if err != nil {
 		return nil, false, err
 	}
@@ -246,8 +285,9 @@ func describe(dir, rel string, prev *Package, opts *Options) (*Package, bool, er
 	return FromRPM(rp, rel, sum, mtime), false, nil
 }
 
-// readRPM reads the package at path and its sha256, with open when given.
-func readRPM(path string, open func(string) (*rpm.Package, error)) (*rpm.Package, string, error) {
+// readRPM reads the package at path and its sha256, with open when given,
+// else through buf (rpm.Read keeps no reference to it).
+func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, error) {
 	if open != nil {
 		rp, err := open(path)
 		if err != nil {
@@ -256,10 +296,11 @@ func readRPM(path string, open func(string) (*rpm.Package, error)) (*rpm.Package
 		sum, err := fileSHA256(path)
 		return rp, sum, err
 	}
-	b, err := readWhole(path)
+	b, err := readWhole(path, *buf)
 	if err != nil {
 		return nil, "", err
 	}
+	*buf = b
 	rp, err := rpm.Read(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, "", fmt.Errorf("read rpm %s: %w", path, err)

@@ -7,10 +7,11 @@ import (
 	"syscall"
 )
 
-// readWhole reads a regular file with plain system calls: an RPM is read
-// once, start to end, so the runtime poller os.Open registers files with
-// only costs time (several system calls per file in a 500-package index).
-func readWhole(path string) ([]byte, error) {
+// readWhole reads a regular file with plain system calls into buf, grown
+// as needed, and returns the bytes read. An RPM is read once, start to end,
+// so the runtime poller os.Open registers files with only costs time
+// (several system calls per file in a 500-package index).
+func readWhole(path string, buf []byte) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
@@ -20,7 +21,10 @@ func readWhole(path string) ([]byte, error) {
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
-	buf := make([]byte, st.Size)
+	if int64(cap(buf)) < st.Size {
+		buf = make([]byte, st.Size)
+	}
+	buf = buf[:st.Size]
 	for n := 0; n < len(buf); {
 		m, err := syscall.Read(fd, buf[n:])
 		if err == syscall.EINTR {

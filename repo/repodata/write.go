@@ -1,7 +1,6 @@
 package repodata
 
 import (
-	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -12,61 +11,62 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 )
 
-// document is one of the metadata files Index writes.
-type document struct {
-	kind  string
-	write func(*bufio.Writer, []*Package) error
+// metaWriter writes packages, given in order, into the three documents and
+// the update cache, each in its own goroutine, while more packages are still
+// being read.
+type metaWriter struct {
+	chans []chan *Package // one per document, then the cache's
+	wg    sync.WaitGroup
+	data  []Data
+	errs  []error
+	cache []byte
 }
 
-var documents = []document{
-	{"primary", writePrimary},
-	{"filelists", writeFilelists},
-	{"other", writeOther},
-}
-
-// writeRepodata writes the metadata of pkgs into a temporary directory under
-// dir, signs it when asked, then swaps it in as dir/repodata.
-func writeRepodata(dir string, pkgs []*Package, opts *Options) (md *Repomd, err error) {
-	tmp, err := os.MkdirTemp(dir, ".repodata-new-")
-	if err != nil {
-		return nil, err
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp)
-		}
-	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, err
-	}
-	now := opts.Now().Unix()
-	md = &Repomd{Revision: strconv.FormatInt(now, 10), Data: make([]Data, len(documents))}
-	errs := make([]error, len(documents))
-	done := make(chan struct{})
-	var cache []byte
-	go func() {
-		defer func() { done <- struct{}{} }()
-		cache, _ = encodeCache(pkgs)
-	}()
+func newMetaWriter(tmp string, count int, c Compression) *metaWriter {
+	m := &metaWriter{data: make([]Data, len(documents)), errs: make([]error, len(documents)+1)}
 	for i, doc := range documents {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			d, err := writeDocument(tmp, doc, pkgs, opts.Compression)
+		ch := make(chan *Package, 256)
+		m.chans = append(m.chans, ch)
+		m.wg.Go(func() {
+			d, err := writeDocument(tmp, doc, count, c, ch)
 			if err != nil {
-				errs[i] = fmt.Errorf("write %s: %w", doc.kind, err)
-				return
+				err = fmt.Errorf("write %s: %w", doc.kind, err)
 			}
-			d.Timestamp = now
-			md.Data[i] = d
-		}()
+			m.data[i], m.errs[i] = d, err
+		})
 	}
-	for range len(documents) + 1 {
-		<-done
+	ch := make(chan *Package, 256)
+	m.chans = append(m.chans, ch)
+	m.wg.Go(func() { m.cache, m.errs[len(documents)] = encodeCache(ch) })
+	return m
+}
+
+// add writes p into every document.
+func (m *metaWriter) add(p *Package) {
+	for _, ch := range m.chans {
+		ch <- p
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+}
+
+// close ends the documents and returns their repomd entries and the cache.
+func (m *metaWriter) close() ([]Data, []byte, error) {
+	for _, ch := range m.chans {
+		close(ch)
+	}
+	m.wg.Wait()
+	return m.data, m.cache, errors.Join(m.errs...)
+}
+
+// finishRepodata writes repomd.xml for the documents in tmp, signs it when
+// asked, then swaps tmp in as dir/repodata.
+func finishRepodata(dir, tmp string, data []Data, cache []byte, opts *Options) (*Repomd, error) {
+	now := opts.Now().Unix()
+	md := &Repomd{Revision: strconv.FormatInt(now, 10), Data: data}
+	for i := range md.Data {
+		md.Data[i].Timestamp = now
 	}
 	if err := writeRepomd(tmp, md, opts.Signer); err != nil {
 		return nil, err
@@ -78,8 +78,14 @@ func writeRepodata(dir string, pkgs []*Package, opts *Options) (md *Repomd, err 
 	return md, nil
 }
 
-// writeDocument writes one compressed document and names it by its checksum.
-func writeDocument(tmp string, doc document, pkgs []*Package, c Compression) (Data, error) {
+// writeDocument writes one compressed document of count packages, read from
+// pkgs until it is closed, and names it by its checksum. It drains pkgs even
+// when it fails, so that the sender never blocks.
+func writeDocument(tmp string, doc document, count int, c Compression, pkgs <-chan *Package) (Data, error) {
+	defer func() {
+		for range pkgs {
+		}
+	}()
 	f, err := os.CreateTemp(tmp, ".tmp-"+doc.kind+"-")
 	if err != nil {
 		return Data{}, err
@@ -91,7 +97,14 @@ func writeDocument(tmp string, doc document, pkgs []*Package, c Compression) (Da
 		return Data{}, err
 	}
 	open := &hashCounter{h: sha256.New()}
-	if err := doc.write(newBufWriter(io.MultiWriter(zw, open)), pkgs); err != nil {
+	bw := newBufWriter(io.MultiWriter(zw, open))
+	w := xmlWriter{bw}
+	doc.begin(w, count)
+	for p := range pkgs {
+		doc.pkg(w, p)
+	}
+	w.WriteString(doc.end)
+	if err := bw.Flush(); err != nil {
 		return Data{}, err
 	}
 	if err := zw.Close(); err != nil {

@@ -136,14 +136,29 @@ func (w xmlWriter) header(root, xmlns string, rpmNS bool, count int) {
 	w.WriteString(">\n")
 }
 
-// writePrimary writes primary.xml for pkgs.
-func writePrimary(bw *bufio.Writer, pkgs []*Package) error {
+// document is one of the metadata files: how it begins, how one package is
+// written into it and how it ends.
+type document struct {
+	kind  string
+	begin func(w xmlWriter, count int)
+	pkg   func(w xmlWriter, p *Package)
+	end   string
+}
+
+var documents = []document{
+	{"primary", func(w xmlWriter, n int) { w.header("metadata", nsCommon, true, n) }, xmlWriter.primaryPackage, "</metadata>\n"},
+	{"filelists", func(w xmlWriter, n int) { w.header("filelists", nsFilelists, false, n) }, xmlWriter.filelistsPackage, "</filelists>\n"},
+	{"other", func(w xmlWriter, n int) { w.header("otherdata", nsOther, false, n) }, xmlWriter.otherPackage, "</otherdata>\n"},
+}
+
+// writeAll writes the whole document for pkgs.
+func (doc document) writeAll(bw *bufio.Writer, pkgs []*Package) error {
 	w := xmlWriter{bw}
-	w.header("metadata", nsCommon, true, len(pkgs))
+	doc.begin(w, len(pkgs))
 	for _, p := range pkgs {
-		w.primaryPackage(p)
+		doc.pkg(w, p)
 	}
-	w.WriteString("</metadata>\n")
+	w.WriteString(doc.end)
 	return bw.Flush()
 }
 
@@ -236,39 +251,25 @@ func (w xmlWriter) packageStart(p *Package) {
 	w.version("  ", p)
 }
 
-// writeFilelists writes filelists.xml for pkgs.
-func writeFilelists(bw *bufio.Writer, pkgs []*Package) error {
-	w := xmlWriter{bw}
-	w.header("filelists", nsFilelists, false, len(pkgs))
-	for _, p := range pkgs {
-		w.packageStart(p)
-		for _, f := range p.Files {
-			w.file("  ", f)
-		}
-		w.WriteString("</package>\n")
+func (w xmlWriter) filelistsPackage(p *Package) {
+	w.packageStart(p)
+	for _, f := range p.Files {
+		w.file("  ", f)
 	}
-	w.WriteString("</filelists>\n")
-	return bw.Flush()
+	w.WriteString("</package>\n")
 }
 
-// writeOther writes other.xml for pkgs.
-func writeOther(bw *bufio.Writer, pkgs []*Package) error {
-	w := xmlWriter{bw}
-	w.header("otherdata", nsOther, false, len(pkgs))
-	for _, p := range pkgs {
-		w.packageStart(p)
-		for _, c := range p.Changelogs {
-			w.WriteString("  <changelog")
-			w.attr("author", c.Author)
-			w.intAttr("date", c.Date)
-			w.WriteByte('>')
-			w.text(c.Text)
-			w.WriteString("</changelog>\n")
-		}
-		w.WriteString("</package>\n")
+func (w xmlWriter) otherPackage(p *Package) {
+	w.packageStart(p)
+	for _, c := range p.Changelogs {
+		w.WriteString("  <changelog")
+		w.attr("author", c.Author)
+		w.intAttr("date", c.Date)
+		w.WriteByte('>')
+		w.text(c.Text)
+		w.WriteString("</changelog>\n")
 	}
-	w.WriteString("</otherdata>\n")
-	return bw.Flush()
+	w.WriteString("</package>\n")
 }
 
 // newBufWriter returns a buffered writer sized for metadata documents.
