@@ -3,11 +3,13 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/kabiforge/kabiforge/repo/kabi"
+	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
 // Analyze compares a new kernel's kABI (from its built packages) with the
@@ -103,12 +105,58 @@ func (a *Activities) loadKernel(ctx context.Context, rpms []Artifact, dir string
 	if err := mkdir(dir); err != nil {
 		return nil, err
 	}
-	if _, err := getFiles(ctx, a.Artifacts, rpms, dir); err != nil {
+	paths, err := getFiles(ctx, a.Artifacts, rpms, dir)
+	if err != nil {
 		return nil, err
 	}
-	abi, err := kabi.LoadKernel(dir)
-	if err != nil {
-		return nil, badInput(fmt.Errorf("read kernel ABI: %w", err))
+	return kernelABI(paths)
+}
+
+// kernelABI reads a kernel's ABI from its packages one by one: the symbols
+// of every package that carries them (kernel-core's Provides first) and the
+// stablelist of kernel-abi-stablelists. It stands in for kabi.LoadKernel on a
+// directory, which refuses a whole build because the "kernel" package's
+// ISA Provides "kernel(x86-64) = <version>" does not parse as a symbol.
+func kernelABI(paths []string) (*kabi.ABI, error) {
+	var abi *kabi.ABI
+	var list *kabi.Stablelist
+	var firstErr error
+	for _, path := range paths {
+		p, err := rpm.Open(path)
+		if err != nil {
+			return nil, badInput(fmt.Errorf("read %s: %w", filepath.Base(path), err))
+		}
+		if l, ok, err := kabi.StablelistFromRPM(p); err == nil && ok {
+			list = l
+			continue
+		}
+		k, ok, err := kabi.KernelFromRPM(p)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("read kernel ABI from %s: %w", filepath.Base(path), err)
+		}
+		if err != nil || !ok {
+			continue
+		}
+		if abi == nil {
+			abi = k
+			continue
+		}
+		for _, s := range k.Symbols() {
+			if _, dup := abi.Lookup(s.Name); !dup {
+				if err := abi.Add(s); err != nil {
+					return nil, badInput(err)
+				}
+			}
+		}
+	}
+	if abi == nil {
+		if firstErr == nil {
+			firstErr = errors.New("no package carries kernel symbols")
+		}
+		return nil, badInput(firstErr)
+	}
+	if list != nil {
+		abi.SetStablelist(list)
 	}
 	return abi, nil
 }

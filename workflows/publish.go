@@ -61,7 +61,9 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 
 	r.stage(StagePublishing)
 	info := workflow.GetInfo(r.ctx)
-	req := activities.PublishRequest{ID: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID,
+	// The ID names this run by its start time, which (unlike the run ID)
+	// replays the same.
+	req := activities.PublishRequest{ID: fmt.Sprintf("%s@%d", info.WorkflowExecution.ID, info.WorkflowStartTime.UnixNano()),
 		Repository: r.in.Plan.Repository, Requester: info.WorkflowExecution.ID, Add: signed.RPMs}
 	now := workflow.Now(r.ctx)
 	for i, it := range items {

@@ -1,0 +1,373 @@
+package workflows_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/internal/demo"
+	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
+	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/publish"
+	"github.com/kabiforge/kabiforge/repo/sign"
+	"github.com/kabiforge/kabiforge/repo/source"
+	"github.com/kabiforge/kabiforge/repo/store"
+	"github.com/kabiforge/kabiforge/workflows"
+)
+
+// EnvRecord, set to 1, rewrites testdata/history from the end-to-end run.
+const EnvRecord = "KABIFORGE_RECORD_HISTORY"
+
+const (
+	kernelA    = "4.18.0-80.el8"
+	kernelB    = "4.18.0-80.1.2.el8_0"
+	kernelC    = "4.18.0-80.4.2.el8_0"
+	kernelD    = "4.18.0-80.7.1.el8_0"
+	repoName   = "kabiforge"
+	passphrase = "e2e-passphrase-never-in-history"
+)
+
+// pipeline is kabiforge running for real: a dev server, a worker on the
+// control queue and one on build-x86_64, the rpmbuild builder, dir stores.
+type pipeline struct {
+	t        *testing.T
+	c        client.Client
+	upstream string
+	repoDir  string
+	plan     workflows.Plan
+	keyArmor string
+}
+
+func startPipeline(t *testing.T) *pipeline {
+	testutil.RequireTool(t, "rpmbuild")
+	testutil.RequireTool(t, "dnf")
+	srv := devtest.Start(t, devtest.Options{Headless: true})
+	c, err := client.Dial(client.Options{HostPort: srv.Frontend, Namespace: srv.Namespace, Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	root := t.TempDir()
+	p := &pipeline{t: t, c: c, upstream: filepath.Join(root, "upstream"), repoDir: filepath.Join(root, "repo")}
+	art, err := store.OpenDir(filepath.Join(root, "artifacts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := store.OpenDir(p.upstream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := store.OpenDir(p.repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := p.signer(root)
+	queue := "kabiforge-e2e"
+	acts := &activities.Activities{Artifacts: art,
+		Sources:      map[string]activities.Source{"upstream": {Source: source.FromStore(up), Fetch: source.FetchOptions{Unsigned: true}}},
+		Repositories: map[string]activities.Repository{repoName: {Store: repo, BaseURL: "file://" + p.repoDir + "/", Retention: publish.Retention{Kernels: 3}}},
+		Builder:      &build.Rpmbuild{}, BuilderName: "rpmbuild", ConfigHash: "e2e", Signer: signer, Client: c,
+		ControlQueue: queue, WorkDir: t.TempDir(), Host: "e2e-host"}
+	for _, q := range []string{queue, "build-x86_64-e2e"} {
+		w := worker.New(c, q, worker.Options{})
+		if q == queue {
+			workflows.Register(w)
+		}
+		activities.Register(w, acts)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(w.Stop)
+	}
+	p.plan = workflows.Plan{Source: "upstream", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: "build-x86_64-e2e"}},
+		Repository: repoName, RepoURL: "file://" + p.repoDir + "/", ControlQueue: queue, KmodParallel: 2,
+		Gate:     workflows.Gate{On: []string{workflows.GateKmodFailed, workflows.GateStablelistChanged}},
+		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 30 * time.Second, Activity: 5 * time.Minute}, ConfigHash: "e2e"}
+	for _, k := range demo.Kmods(kernelA) {
+		p.plan.Kmods = append(p.plan.Kmods, activities.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
+		if _, err := demo.KmodSRPM(p.upstream, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// signer writes a passphrase-protected key and loads it as a worker does.
+func (p *pipeline) signer(root string) *sign.Signer {
+	key, err := sign.Generate("kabiforge e2e", "e2e@example.org", sign.RSA4096)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var armor bytes.Buffer
+	if err := key.WritePrivate(&armor, []byte(passphrase)); err != nil {
+		p.t.Fatal(err)
+	}
+	path := filepath.Join(root, "signing.asc")
+	if err := os.WriteFile(path, armor.Bytes(), 0o600); err != nil {
+		p.t.Fatal(err)
+	}
+	p.keyArmor = armor.String()
+	loaded, err := sign.LoadKey(path, []byte(passphrase))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return sign.NewSigner(loaded)
+}
+
+// watch runs KernelWatch once, as the schedule does.
+func (p *pipeline) watch() workflows.WatchResult {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: p.plan.ControlQueue},
+		workflows.KernelWatchWorkflow, workflows.WatchInput{Source: "upstream",
+			Streams: []workflows.WatchStream{{Version: "4.18.0", Release: "*.el8*", Plan: p.plan}}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var res workflows.WatchResult
+	if err := run.Get(ctx, &res); err != nil {
+		p.t.Fatalf("watch: %v", err)
+	}
+	return res
+}
+
+// result waits for a kernel's rebuild to finish.
+func (p *pipeline) result(vr string) workflows.RebuildResult {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var res workflows.RebuildResult
+	if err := p.c.GetWorkflow(ctx, workflows.KernelID(vr), "").Get(ctx, &res); err != nil {
+		p.t.Fatalf("rebuild %s: %v", vr, err)
+	}
+	return res
+}
+
+func (p *pipeline) status(vr string) workflows.Status {
+	p.t.Helper()
+	s, err := workflows.GetStatus(context.Background(), p.c, vr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s
+}
+
+// waitStage polls the status query until the rebuild reaches stage.
+func (p *pipeline) waitStage(vr, stage string) workflows.Status {
+	p.t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		s, err := workflows.GetStatus(context.Background(), p.c, vr)
+		if err == nil && s.Stage == stage {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s never reached %s: %+v %v", vr, stage, s, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// listed returns the workflow IDs a visibility query finds, waiting for
+// visibility to catch up with want.
+func (p *pipeline) listed(query string, want int) []string {
+	p.t.Helper()
+	var ids []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		ids = nil
+		it, err := p.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			p.t.Fatalf("list %q: %v", query, err)
+		}
+		for _, e := range it.Executions {
+			ids = append(ids, e.Execution.WorkflowId)
+		}
+		if len(ids) == want || time.Now().After(deadline) {
+			return ids
+		}
+	}
+}
+
+// historyJSON exports a workflow's history as the replayer reads it.
+func (p *pipeline) historyJSON(id string) []byte {
+	p.t.Helper()
+	it := p.c.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	var h historypb.History
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	data, err := protojson.MarshalOptions{Indent: " "}.Marshal(&h)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return data
+}
+
+// checkHistory fails when a history holds key material or the passphrase,
+// and records it under testdata/history (the workflow ID, "/" spelled "~")
+// when asked to.
+func (p *pipeline) checkHistory(id string) {
+	p.t.Helper()
+	data := p.historyJSON(id)
+	for _, secret := range []string{"PRIVATE KEY BLOCK", passphrase, strings.Split(p.keyArmor, "\n")[3]} {
+		if bytes.Contains(data, []byte(secret)) {
+			p.t.Errorf("history of %s holds secret material %q", id, secret)
+		}
+	}
+	if os.Getenv(EnvRecord) == "1" {
+		if err := os.WriteFile(filepath.Join("testdata", "history", strings.ReplaceAll(id, "/", "~")+".json"), data, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+func (p *pipeline) addKernel(k demo.Kernel) {
+	p.t.Helper()
+	if _, err := demo.KernelSRPM(p.upstream, k); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// withoutSymbol is k with one export removed: kmods using it cannot build.
+func withoutSymbol(k demo.Kernel, nvr, sym string) demo.Kernel {
+	k = demo.NextKernel(k, nvr, "none-changed")
+	k.Symbols = slices.DeleteFunc(slices.Clone(k.Symbols), func(s demo.Symbol) bool { return s.Name == sym })
+	return k
+}
+
+func (p *pipeline) repomd() []byte {
+	data, err := os.ReadFile(filepath.Join(p.repoDir, "repodata", "repomd.xml"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return data
+}
+
+func TestEndToEnd(t *testing.T) {
+	p := startPipeline(t)
+	a := demo.BaseKernel()
+
+	// Kernel A: nothing published yet, so every kmod is built for it.
+	p.addKernel(a)
+	if res := p.watch(); !slices.Equal(res.Started, []string{"kernel/" + kernelA}) {
+		t.Fatalf("first watch %+v", res)
+	}
+	if res := p.result(kernelA); res.Stage != workflows.StagePublished {
+		t.Fatalf("A: %+v", res)
+	}
+	for name, u := range p.status(kernelA).Kmods {
+		if u.State != workflows.StateRebuilt {
+			t.Errorf("A: kmod %s %+v", name, u)
+		}
+	}
+
+	// Kernel B breaks fragiledrv only: only it is rebuilt.
+	b := demo.NextKernel(a, kernelB)
+	p.addKernel(b)
+	if res := p.watch(); !slices.Equal(res.Started, []string{"kernel/" + kernelB}) || !slices.Equal(res.Skipped, []string{"kernel/" + kernelA}) {
+		t.Fatalf("second watch %+v: want B started and A skipped", res)
+	}
+	if res := p.result(kernelB); res.Stage != workflows.StagePublished || len(res.Excluded) != 0 {
+		t.Fatalf("B: %+v", res)
+	}
+	sb := p.status(kernelB)
+	want := map[string]string{demo.StableKmod: workflows.StateCompatible, demo.FragileKmod: workflows.StateRebuilt, demo.TunableKmod: workflows.StateCompatible}
+	for name, state := range want {
+		if sb.Kmods[name].State != state {
+			t.Errorf("B: kmod %s = %+v, want %s", name, sb.Kmods[name], state)
+		}
+	}
+	if sb.Kabi.Previous != kernelA || sb.Kabi.Changed != 1 || !slices.Equal(sb.Kabi.Broken, []string{demo.FragileKmod}) {
+		t.Errorf("B: kABI summary %+v", sb.Kabi)
+	}
+	builds := p.listed(`WorkflowType = "PackageBuild" AND WorkflowId STARTS_WITH "build/kmod-"`, 4)
+	if len(builds) != 4 || !slices.Contains(builds, "build/kmod-fragiledrv-for-"+kernelB+"/x86_64") {
+		t.Errorf("kmod builds %v: want the three for A and fragiledrv for B", builds)
+	}
+	if ids := p.listed(fmt.Sprintf(`KernelNVR = %q AND KabiStage = "published" AND KabiBroken = true`, kernelB), 1); len(ids) != 1 {
+		t.Errorf("search attributes: found %v", ids)
+	}
+
+	dnf := testutil.NewDNFRoot(t)
+	dnf.AddRepo(testutil.Repo{Name: repoName, BaseURL: "file://" + p.repoDir, GPGKey: "file://" + filepath.Join(p.repoDir, publish.KeyFileKey(repoName))})
+	if out, err := dnf.Install("kernel-core-"+kernelB, "kmod-"+demo.StableKmod, "kmod-"+demo.FragileKmod, "kmod-"+demo.TunableKmod); err != nil {
+		t.Fatalf("dnf install: %v\n%s", err, out)
+	}
+	installed := strings.Join(dnf.Installed(t), "\n")
+	for _, w := range []string{"kernel-core-" + kernelB + ".x86_64", "kmod-fragiledrv-2.3-3.el8.x86_64", "kmod-stabledrv-", "kmod-tunabledrv-"} {
+		if !strings.Contains(installed, w) {
+			t.Errorf("installed:\n%s\nlacks %s", installed, w)
+		}
+	}
+	p.checkHistory("kernel/" + kernelA)
+	p.checkHistory("kernel/" + kernelB)
+	p.checkHistory("build/kernel-" + kernelB + "/x86_64")
+
+	// Kernel C drops the symbol fragiledrv needs: its rebuild fails, the
+	// gate holds, reject publishes nothing.
+	before := p.repomd()
+	p.addKernel(withoutSymbol(b, kernelC, demo.FragileSymbol))
+	p.watch()
+	sc := p.waitStage(kernelC, workflows.StageAwaitingApproval)
+	if u := sc.Kmods[demo.FragileKmod]; u.State != workflows.StateFailed || len(sc.Gate) != 1 || !strings.Contains(sc.Gate[0], demo.FragileKmod) {
+		t.Errorf("C at the gate: %+v", sc)
+	}
+	if ids := p.listed(fmt.Sprintf(`KernelNVR = %q AND KabiStage = "awaiting-approval" AND KmodsFailed = 1`, kernelC), 1); len(ids) != 1 {
+		t.Errorf("C not found by its search attributes: %v", ids)
+	}
+	if err := workflows.Reject(context.Background(), p.c, kernelC, "fragiledrv must build"); err != nil {
+		t.Fatal(err)
+	}
+	if res := p.result(kernelC); res.Stage != workflows.StageRejected {
+		t.Fatalf("C: %+v", res)
+	}
+	if !bytes.Equal(before, p.repomd()) {
+		t.Error("rejected kernel C changed the repository")
+	}
+	p.checkHistory("kernel/" + kernelC)
+
+	// Kernel D likewise; approve publishes it without fragiledrv.
+	p.addKernel(withoutSymbol(b, kernelD, demo.FragileSymbol))
+	p.watch()
+	p.waitStage(kernelD, workflows.StageAwaitingApproval)
+	if err := workflows.Approve(context.Background(), p.c, kernelD, "ship it"); err != nil {
+		t.Fatal(err)
+	}
+	res := p.result(kernelD)
+	if res.Stage != workflows.StagePublished || !slices.Equal(res.Excluded, []string{demo.FragileKmod}) {
+		t.Fatalf("D: %+v", res)
+	}
+	repomd := string(p.repomd())
+	if bytes.Equal(before, []byte(repomd)) {
+		t.Error("approved kernel D did not change the repository")
+	}
+	dnf2 := testutil.NewDNFRoot(t)
+	dnf2.AddRepo(testutil.Repo{Name: repoName, BaseURL: "file://" + p.repoDir, GPGKey: "file://" + filepath.Join(p.repoDir, publish.KeyFileKey(repoName))})
+	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod); err != nil {
+		t.Fatalf("dnf install D: %v\n%s", err, out)
+	}
+	p.checkHistory("kernel/" + kernelD)
+	p.checkHistory(activities.RepoPublishID(repoName))
+}
