@@ -132,10 +132,10 @@ func (h *heartbeater) run() (stop func()) {
 		defer wg.Done()
 		t := time.NewTicker(h.every)
 		defer t.Stop()
-		h.beat()
 		for {
 			select {
 			case <-quit:
+				h.beat() // the final progress
 				return
 			case <-h.ctx.Done():
 				return

@@ -1,0 +1,11 @@
+package activities
+
+import (
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+)
+
+type (
+	activityInfo  = activity.Info
+	encodedValues = converter.EncodedValues
+)
