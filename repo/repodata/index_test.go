@@ -304,3 +304,47 @@ func TestIndexUpdateOfCreaterepoCRepository(t *testing.T) {
 		}
 	}
 }
+
+// Packages in subdirectories and symlinks to packages are indexed with their
+// paths relative to the root; hidden directories and repodata are not searched.
+func TestIndexFindsPackages(t *testing.T) {
+	src := testutil.SharedData(t, "rpm", "createrepo_c", "packages")
+	dir := t.TempDir()
+	for _, sub := range []string{"a/b", ".hidden", "repodata"} {
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, filepath.Join(src, "fake_bash-1.1.1-1.x86_64.rpm"), filepath.Join(dir, "a", "b", "fake_bash-1.1.1-1.x86_64.rpm"))
+	copyFile(t, filepath.Join(src, "Rimmer-1.0.2-2.x86_64.rpm"), filepath.Join(dir, ".hidden", "Rimmer-1.0.2-2.x86_64.rpm"))
+	copyFile(t, filepath.Join(src, "Rimmer-1.0.2-2.x86_64.rpm"), filepath.Join(dir, "repodata", "Rimmer-1.0.2-2.x86_64.rpm"))
+	if err := os.Symlink(filepath.Join(src, "super_kernel-6.0.1-2.x86_64.rpm"), filepath.Join(dir, "linked.rpm")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Index(context.Background(), dir, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := ReadRepo(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range repo.Packages {
+		got = append(got, p.Location+"="+p.Name)
+	}
+	if want := "a/b/fake_bash-1.1.1-1.x86_64.rpm=fake_bash linked.rpm=super_kernel"; strings.Join(got, " ") != want {
+		t.Errorf("indexed %v, want %s", got, want)
+	}
+}
+
+func TestIndexEmptyDirectory(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Index(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	repo, err := ReadRepo(dir)
+	if err != nil || res.Packages != 0 || len(repo.Packages) != 0 {
+		t.Fatalf("empty repository: %d indexed, read back %v, %v", res.Packages, repo, err)
+	}
+}
