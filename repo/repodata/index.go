@@ -259,20 +259,20 @@ func describe(dir, rel string, prev *Package, opts *Options, buf *[]byte) (*Pack
 		return nil, false, err
 	}
 	mtime := fi.ModTime().Unix()
-	if prev != nil && prev.PackageSize == fi.Size() {
+	// Records with another checksum type (old sha1 repositories) are read
+	// again, so that every package ends up with a sha256 pkgid.
+	if prev != nil && prev.ChecksumType == "sha256" && prev.PackageSize == fi.Size() {
 		if prev.FileTime == mtime {
 			return prev, true, nil
 		}
-		if prev.ChecksumType == "sha256" {
-			sum, err := fileSHA256(path)
-			if err != nil {
-				return nil, false, err
-			}
-			if sum == prev.Checksum {
-				p := *prev
-				p.FileTime = mtime
-				return &p, true, nil
-			}
+		sum, err := fileSHA256(path)
+		if err != nil {
+			return nil, false, err
+		}
+		if sum == prev.Checksum {
+			p := *prev
+			p.FileTime = mtime
+			return &p, true, nil
 		}
 	}
 	rp, sum, err := readRPM(path, opts.Open, buf)
