@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
@@ -98,4 +100,61 @@ func findPackage(t *testing.T, pkgs []*Package, name string) *Package {
 	}
 	t.Fatalf("no package %s", name)
 	return nil
+}
+
+// dnfQueryFormat asks dnf for every package field it reads from primary and
+// filelists.
+const dnfQueryFormat = "%{name}|%{epoch}|%{version}|%{release}|%{arch}|%{requires}|%{provides}|%{conflicts}|" +
+	"%{obsoletes}|%{recommends}|%{suggests}|%{supplements}|%{enhances}|%{files}|%{sourcerpm}|%{size}|" +
+	"%{installsize}|%{buildtime}|%{license}|%{url}|%{packager}|%{summary}|%{description}"
+
+// dnfQuery lists the packages of the repository at dir as dnf reads them.
+func dnfQuery(t *testing.T, dir string) string {
+	t.Helper()
+	testutil.RequireTool(t, "dnf")
+	work := t.TempDir()
+	conf := filepath.Join(work, "dnf.conf")
+	err := os.WriteFile(conf, []byte("[main]\ngpgcheck=0\nskip_if_unavailable=False\nreposdir=/dev/null\ncachedir="+
+		filepath.Join(work, "cache")+"\n"), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("dnf", "-q", "-c", conf, "--installroot", filepath.Join(work, "root"), "--releasever", "8",
+		"--repofrompath", "r,file://"+dir, "--repo", "r", "repoquery", "--qf", dnfQueryFormat)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("dnf repoquery on %s: %v\n%s", dir, err, out)
+	}
+	return string(out)
+}
+
+// dnf reads the same packages, dependencies, files and descriptions from our
+// zstd metadata as from createrepo_c's gzip metadata of the same RPMs.
+func TestDnfReadsWhatCreaterepoCWrites(t *testing.T) {
+	ours := comparisonRepo(t)
+	theirs := t.TempDir()
+	err := filepath.WalkDir(ours, func(path string, d os.DirEntry, err error) error {
+		if err != nil || path == ours {
+			return err
+		}
+		rel, _ := filepath.Rel(ours, path)
+		if d.IsDir() {
+			return os.Mkdir(filepath.Join(theirs, rel), 0o755)
+		}
+		return os.Link(path, filepath.Join(theirs, rel))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Index(context.Background(), ours, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	createrepo(t, theirs)
+	got, want := dnfQuery(t, ours), dnfQuery(t, theirs)
+	if !strings.Contains(got, "tpkg|0|1.2|3.el8|x86_64|") || strings.Count(got, "\n") < 50 {
+		t.Fatalf("dnf read too little from our metadata:\n%s", got)
+	}
+	if got != want {
+		t.Errorf("dnf reads our metadata differently:\nours:\n%s\ncreaterepo_c:\n%s", got, want)
+	}
 }
