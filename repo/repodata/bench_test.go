@@ -132,6 +132,7 @@ func timeKabiforge(b *testing.B, bin, dir string, extra ...string) cost {
 // reports both tools' times per operation and createrepo_c's time divided by
 // ours (above 1: we are faster).
 func BenchmarkIndex(b *testing.B) {
+	testutil.RequireTool(b, "createrepo_c")
 	dir, spare := benchRepo(b)
 	bin := buildKabiforge(b)
 	b.Run("full", func(b *testing.B) {
