@@ -348,3 +348,48 @@ func TestIndexEmptyDirectory(t *testing.T) {
 		t.Fatalf("empty repository: %d indexed, read back %v, %v", res.Packages, repo, err)
 	}
 }
+
+// WriteMetadata republishes records read back from a repository, plus a new
+// package described on its own, without the old RPMs at hand.
+func TestWriteMetadataFromRecords(t *testing.T) {
+	src := sharedRPMs(t)
+	if _, err := Index(context.Background(), src, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	old, err := ReadRepo(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := Describe(filepath.Join(testutil.SharedData(t, "rpm", "go-rpmutils"), "one-epoch-0.1-1.x86_64.rpm"), "new/one-epoch-0.1-1.x86_64.rpm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := t.TempDir()
+	if _, err := WriteMetadata(dst, append(old.Packages, added), Options{Compression: Gzip}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadRepo(dst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Packages) != 13 {
+		t.Fatalf("%d packages, want 13", len(got.Packages))
+	}
+	for i, p := range old.Packages {
+		for _, d := range diffPackages(got.Packages[i], p) {
+			t.Errorf("%s: %s", p.Location, d)
+		}
+	}
+	if last := got.Packages[12]; last.Location != "new/one-epoch-0.1-1.x86_64.rpm" || last.Epoch != "1" {
+		t.Errorf("added package read back as %s at %s", last.NEVRA(), last.Location)
+	}
+	if _, err := WriteMetadata(dst, []*Package{added, added}, Options{}); err == nil || !strings.Contains(err.Error(), "two packages at new/one-epoch") {
+		t.Errorf("duplicate location: %v", err)
+	}
+	bad := *added
+	bad.Location = "../outside.rpm"
+	if _, err := WriteMetadata(dst, []*Package{&bad}, Options{}); err == nil || !strings.Contains(err.Error(), "../outside.rpm") {
+		t.Errorf("escaping location: %v", err)
+	}
+	assertNoLeftovers(t, dst)
+}
