@@ -58,6 +58,8 @@ type Activities struct {
 	Client client.Client
 	// ControlQueue is the task queue of the pipeline workflows.
 	ControlQueue string
+	// PublishOptions tune the RepoPublish workflows this worker starts.
+	PublishOptions RepoPublishState
 	// WorkDir holds temporary files; "" means os.TempDir().
 	WorkDir string
 	// Host names this worker in provenance; "" means os.Hostname().

@@ -86,7 +86,9 @@ func (a *Activities) Publish(ctx context.Context, req PublishRequest) (PublishRe
 	if err != nil {
 		return PublishResult{}, badInput(err)
 	}
+	stop := newHeartbeater(ctx).run()
 	res, err := p.Publish(ctx, publish.ChangeSet{Add: paths})
+	stop()
 	if err != nil {
 		return PublishResult{}, classify("publish to "+req.Repository, err)
 	}
@@ -104,9 +106,11 @@ func (a *Activities) RequestPublish(ctx context.Context, req PublishRequest) err
 	if a.Client == nil {
 		return badInput(fmt.Errorf("this worker has no Temporal client for publish requests"))
 	}
+	st := a.PublishOptions
+	st.Repository = req.Repository
 	_, err := a.Client.SignalWithStartWorkflow(ctx, RepoPublishID(req.Repository), PublishSignal, req,
-		client.StartWorkflowOptions{TaskQueue: a.ControlQueue, WorkflowExecutionTimeout: 0,
-			WorkflowTaskTimeout: 10 * time.Second}, RepoPublishWorkflow, RepoPublishState{Repository: req.Repository})
+		client.StartWorkflowOptions{TaskQueue: a.ControlQueue, WorkflowTaskTimeout: 10 * time.Second},
+		RepoPublishWorkflow, st)
 	if err != nil {
 		return infra("signal "+RepoPublishID(req.Repository), err)
 	}
@@ -124,4 +128,7 @@ type RepoPublishState struct {
 	// RequestsPerRun and Idle tune the workflow; zero takes its defaults.
 	RequestsPerRun int           `json:"requests_per_run,omitempty"`
 	Idle           time.Duration `json:"idle,omitempty"`
+	// HeartbeatTimeout is the Publish activity's; zero means 2m. A worker
+	// that dies mid-publish is noticed after it and the publish retried.
+	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 }

@@ -36,6 +36,7 @@ func RepoPublish(ctx workflow.Context, st activities.RepoPublishState) error {
 	ch := workflow.GetSignalChannel(ctx, activities.PublishSignal)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: DefaultActivityTimeout,
+		HeartbeatTimeout:    orDefault(st.HeartbeatTimeout, DefaultHeartbeatTimeout),
 		RetryPolicy:         retry,
 	})
 	drain := func() {
