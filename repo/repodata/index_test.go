@@ -393,3 +393,16 @@ func TestWriteMetadataFromRecords(t *testing.T) {
 	}
 	assertNoLeftovers(t, dst)
 }
+
+func TestIndexCancelled(t *testing.T) {
+	dir := sharedRPMs(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Index(ctx, dir, Options{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Index with a cancelled context: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "repodata")); !os.IsNotExist(err) {
+		t.Errorf("repodata exists after cancellation (stat: %v)", err)
+	}
+	assertNoLeftovers(t, dir)
+}
