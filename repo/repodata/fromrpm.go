@@ -10,9 +10,6 @@ import (
 // other.xml keeps, as createrepo_c does by default.
 const ChangelogLimit = 10
 
-// tagArchiveSize is the main header's RPMTAG_ARCHIVESIZE.
-const tagArchiveSize = 1046
-
 // FromRPM describes p as rpm-md does. location is the package's path relative
 // to the repository root (slash-separated), sha256 the hex checksum of the
 // whole file and mtime its modification time in Unix seconds.
@@ -40,12 +37,6 @@ func FromRPM(p *rpm.Package, location, sha256 string, mtime int64) *Package {
 	if p.BuildTime.IsZero() {
 		out.BuildTime = 0
 	}
-	if out.ArchiveSize == 0 && p.Header != nil {
-		// Old packages keep ARCHIVESIZE in the main header, not the signature.
-		if n, err := p.Header.GetUint64s(tagArchiveSize); err == nil && len(n) > 0 {
-			out.ArchiveSize = int64(n[0])
-		}
-	}
 	out.Requires = primaryRequires(p.Requires, out.Provides, out.Files)
 	return out
 }
@@ -53,14 +44,6 @@ func FromRPM(p *rpm.Package, location, sha256 string, mtime int64) *Package {
 func convertDep(d rpm.Dep) Dep {
 	return Dep{Name: d.Name, Flags: d.Flags.String(), Epoch: d.Epoch, Version: d.Version, Release: d.Release}
 }
-
-// Raw Requires flag bits createrepo_c reads as pre="1": legacy PreReq and
-// the %pre and %post script bits (not %pretrans or %posttrans).
-const (
-	sensePrereq     = 1 << 6
-	senseScriptPre  = 1 << 9
-	senseScriptPost = 1 << 10
-)
 
 func convertDeps(ds []rpm.Dep) []Dep {
 	if len(ds) == 0 {
@@ -95,7 +78,7 @@ func primaryRequires(reqs []rpm.Dep, provides []Dep, files []File) []Dep {
 	var out []Dep
 	for _, r := range reqs {
 		d := convertDep(r)
-		d.Pre = r.RawFlags&(sensePrereq|senseScriptPre|senseScriptPost) != 0
+		d.Pre = r.Pre
 		if len(d.Name) >= 7 && d.Name[:7] == "rpmlib(" || own[d.Name] {
 			continue
 		}

@@ -47,19 +47,11 @@ func (f Flags) Operator() string {
 	return ""
 }
 
-// Raw dependency flag bits that say a Requires is needed before install.
+// Raw dependency flag bits that mark a Requires needed before install.
 const (
-	sensePostTrans  = 1 << 5
 	sensePrereq     = 1 << 6
-	sensePreTrans   = 1 << 7
 	senseScriptPre  = 1 << 9
 	senseScriptPost = 1 << 10
-	senseScriptPreU = 1 << 11
-	senseScriptPstU = 1 << 12
-	senseRPMLib     = 1 << 24
-	senseKeyring    = 1 << 26
-	installOnlyMask = senseScriptPre | senseScriptPost | senseRPMLib | senseKeyring | sensePreTrans | sensePostTrans
-	allRequiresMask = 0x1 | 1<<4 | sensePrereq | installOnlyMask | senseScriptPreU | senseScriptPstU | 1<<8 | 1<<13 | 1<<14 | 1<<15 | 1<<16 | 1<<17 | 1<<18 | 1<<25 | 1<<28
 )
 
 // Dep is one dependency: a name and, when versioned, a comparison with an
@@ -127,8 +119,8 @@ func makeDeps(names, versions []string, flags []uint32, requires bool) []Dep {
 	return deps
 }
 
-// isPre reports whether a Requires is a pre-install requirement, by the same
-// rule createrepo_c applies (legacy PreReq or an install-only script bit).
+// isPre reports whether a Requires is a pre-install requirement, by the rule
+// createrepo_c 0.17 applies: PreReq, Requires(pre) or Requires(post).
 func isPre(raw uint32) bool {
-	return raw&allRequiresMask == sensePrereq || raw&installOnlyMask != 0
+	return raw&(sensePrereq|senseScriptPre|senseScriptPost) != 0
 }

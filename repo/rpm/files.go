@@ -37,21 +37,38 @@ func (f File) IsGhost() bool { return f.Flags&fileFlagGhost != 0 }
 // IsRegular reports whether the file is a regular file.
 func (f File) IsRegular() bool { return f.Mode&modeTypeMask == modeRegular }
 
-func readFiles(h *rpmutils.RpmHeader) ([]File, error) {
-	infos, err := h.GetFiles()
-	if err != nil {
-		return nil, fmt.Errorf("read file list: %w", err)
+func (h *header) files() ([]File, error) {
+	names, err := h.fileNames()
+	if err != nil || len(names) == 0 {
+		return nil, err
 	}
-	files := make([]File, 0, len(infos))
-	for _, fi := range infos {
-		files = append(files, File{
-			Path:   fi.Name(),
-			Mode:   uint32(fi.Mode()),
-			Size:   fi.Size(),
-			Digest: fi.Digest(),
-			LinkTo: fi.Linkname(),
-			Flags:  uint32(fi.Flags()),
-		})
+	sizes := h.uints(tagFileSizes)
+	if sizes == nil {
+		sizes = h.uints(tagLongFileSizes)
+	}
+	modes := h.uints(tagFileModes)
+	flags := h.uints(tagFileFlags)
+	digests := h.strings(tagFileDigests)
+	links := h.strings(tagFileLinkTos)
+	files := make([]File, len(names))
+	for i, name := range names {
+		f := File{Path: name}
+		if i < len(sizes) {
+			f.Size = int64(sizes[i])
+		}
+		if i < len(modes) {
+			f.Mode = uint32(modes[i])
+		}
+		if i < len(flags) {
+			f.Flags = uint32(flags[i])
+		}
+		if i < len(digests) {
+			f.Digest = digests[i]
+		}
+		if i < len(links) {
+			f.LinkTo = links[i]
+		}
+		files[i] = f
 	}
 	return files, nil
 }

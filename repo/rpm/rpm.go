@@ -4,33 +4,75 @@
 package rpm
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"time"
-
-	rpmutils "github.com/sassoftware/go-rpmutils"
 )
 
-// Tags go-rpmutils does not name.
+// Header tags kabiforge reads (rpm's rpmTag values).
 const (
-	tagRecommendName    = 5046
-	tagRecommendVersion = 5047
-	tagRecommendFlags   = 5048
-	tagSuggestName      = 5049
-	tagSuggestVersion   = 5050
-	tagSuggestFlags     = 5051
-	tagSupplementName   = 5052
-	tagSupplementVer    = 5053
-	tagSupplementFlags  = 5054
-	tagEnhanceName      = 5055
-	tagEnhanceVersion   = 5056
-	tagEnhanceFlags     = 5057
-	tagObsoleteName     = 1090
-	tagSigLongArchive   = 271
-	tagSigPayloadSize   = rpmutils.SIG_PAYLOADSIZE
+	tagName            = 1000
+	tagVersion         = 1001
+	tagRelease         = 1002
+	tagEpoch           = 1003
+	tagSummary         = 1004
+	tagDescription     = 1005
+	tagBuildTime       = 1006
+	tagBuildHost       = 1007
+	tagSize            = 1009
+	tagVendor          = 1011
+	tagLicense         = 1014
+	tagPackager        = 1015
+	tagGroup           = 1016
+	tagURL             = 1020
+	tagArch            = 1022
+	tagOldFileNames    = 1027
+	tagFileSizes       = 1028
+	tagFileModes       = 1030
+	tagFileDigests     = 1035
+	tagFileLinkTos     = 1036
+	tagFileFlags       = 1037
+	tagSourceRPM       = 1044
+	tagArchiveSize     = 1046
+	tagProvideName     = 1047
+	tagRequireFlags    = 1048
+	tagRequireName     = 1049
+	tagRequireVersion  = 1050
+	tagConflictFlags   = 1053
+	tagConflictName    = 1054
+	tagConflictVersion = 1055
+	tagChangelogTime   = 1080
+	tagChangelogName   = 1081
+	tagChangelogText   = 1082
+	tagObsoleteName    = 1090
+	tagProvideFlags    = 1112
+	tagProvideVersion  = 1113
+	tagObsoleteFlags   = 1114
+	tagObsoleteVersion = 1115
+	tagDirIndexes      = 1116
+	tagBaseNames       = 1117
+	tagDirNames        = 1118
+	tagLongFileSizes   = 5008
+	tagLongSize        = 5009
+	tagRecommendName   = 5046
+	tagRecommendVer    = 5047
+	tagRecommendFlags  = 5048
+	tagSuggestName     = 5049
+	tagSuggestVersion  = 5050
+	tagSuggestFlags    = 5051
+	tagSupplementName  = 5052
+	tagSupplementVer   = 5053
+	tagSupplementFlags = 5054
+	tagEnhanceName     = 5055
+	tagEnhanceVersion  = 5056
+	tagEnhanceFlags    = 5057
+
+	// Signature header tags.
+	sigTagPayloadSize = 1007 // uncompressed payload bytes (uint32)
+	sigTagLongArchive = 271  // uncompressed payload bytes (uint64)
 )
 
 // Sizes of a package: the file, its installed files and its uncompressed payload.
@@ -60,8 +102,7 @@ type Package struct {
 	Files     []File
 	Changelog []ChangelogEntry
 
-	// Header gives access to any other tag.
-	Header *rpmutils.RpmHeader
+	hdr *header
 }
 
 // ChangelogEntry is one entry of a package's changelog.
@@ -98,121 +139,95 @@ func Read(r io.ReaderAt, size int64) (*Package, error) {
 	return read(r, size)
 }
 
-func read(r io.ReaderAt, size int64) (p *Package, err error) {
-	sigEnd, hdrEnd, err := checkLayout(r, size)
+func read(r io.ReaderAt, size int64) (*Package, error) {
+	l, err := readLayout(r, size)
 	if err != nil {
 		return nil, err
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			p, err = nil, fmt.Errorf("corrupt header: %v", v)
-		}
-	}()
-	hdr, err := rpmutils.ReadHeader(bufio.NewReader(io.NewSectionReader(r, 0, hdrEnd)))
-	if err != nil {
-		return nil, fmt.Errorf("corrupt header: %w", err)
-	}
-	p = &Package{Header: hdr, HeaderStart: sigEnd, HeaderEnd: hdrEnd}
+	p := &Package{hdr: l.main, HeaderStart: l.sigEnd, HeaderEnd: l.hdrEnd}
 	p.Size.Package = size
-	if err := p.fill(); err != nil {
+	if err := p.fill(l.sig); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-func (p *Package) fill() error {
-	h := p.Header
+func (p *Package) fill(sig *header) error {
+	h := p.hdr
 	var err error
 	if p.NEVRA, err = readNEVRA(h); err != nil {
 		return err
 	}
-	p.SourceRPM = str(h, rpmutils.SOURCERPM)
+	p.SourceRPM = h.string(tagSourceRPM)
 	if p.SourceRPM == "" {
 		p.NEVRA.Arch = "src"
 	}
-	p.Summary = str(h, rpmutils.SUMMARY)
-	p.Description = str(h, rpmutils.DESCRIPTION)
-	p.URL = str(h, rpmutils.URL)
-	p.License = str(h, rpmutils.LICENSE)
-	p.Vendor = str(h, rpmutils.VENDOR)
-	p.Group = str(h, rpmutils.GROUP)
-	p.Packager = str(h, rpmutils.PACKAGER)
-	p.BuildHost = str(h, rpmutils.BUILDHOST)
-	if t := ints(h, rpmutils.BUILDTIME); len(t) > 0 {
-		p.BuildTime = time.Unix(int64(t[0]), 0).UTC()
+	p.Summary = h.string(tagSummary)
+	p.Description = h.string(tagDescription)
+	p.URL = h.string(tagURL)
+	p.License = h.string(tagLicense)
+	p.Vendor = h.string(tagVendor)
+	p.Group = h.string(tagGroup)
+	p.Packager = h.string(tagPackager)
+	p.BuildHost = h.string(tagBuildHost)
+	if t, ok := h.uint(tagBuildTime, tagBuildTime); ok {
+		p.BuildTime = time.Unix(int64(t), 0).UTC()
 	}
-	if n, err := h.GetUint64Fallback(rpmutils.SIZE, rpmutils.LONGSIZE); err == nil {
+	if n, ok := h.uint(tagSize, tagLongSize); ok {
 		p.Size.Installed = int64(n)
 	}
-	if n, err := h.GetUint64Fallback(tagSigPayloadSize, tagSigLongArchive); err == nil {
+	if n, ok := sig.uint(sigTagPayloadSize, sigTagLongArchive); ok {
 		p.Size.Archive = int64(n)
+	} else if n, ok := h.uint(tagArchiveSize, tagArchiveSize); ok {
+		p.Size.Archive = int64(n) // old packages keep it in the main header
 	}
-	p.Provides = deps(h, rpmutils.PROVIDENAME, rpmutils.PROVIDEVERSION, rpmutils.PROVIDEFLAGS, false)
-	p.Requires = deps(h, rpmutils.REQUIRENAME, rpmutils.REQUIREVERSION, rpmutils.REQUIREFLAGS, true)
-	p.Conflicts = deps(h, rpmutils.CONFLICTNAME, rpmutils.CONFLICTVERSION, rpmutils.CONFLICTFLAGS, false)
-	p.Obsoletes = deps(h, tagObsoleteName, rpmutils.OBSOLETEVERSION, rpmutils.OBSOLETEFLAGS, false)
-	p.Recommends = deps(h, tagRecommendName, tagRecommendVersion, tagRecommendFlags, false)
-	p.Suggests = deps(h, tagSuggestName, tagSuggestVersion, tagSuggestFlags, false)
-	p.Supplements = deps(h, tagSupplementName, tagSupplementVer, tagSupplementFlags, false)
-	p.Enhances = deps(h, tagEnhanceName, tagEnhanceVersion, tagEnhanceFlags, false)
-	if p.Files, err = readFiles(h); err != nil {
+	p.Provides = h.deps(tagProvideName, tagProvideVersion, tagProvideFlags, false)
+	p.Requires = h.deps(tagRequireName, tagRequireVersion, tagRequireFlags, true)
+	p.Conflicts = h.deps(tagConflictName, tagConflictVersion, tagConflictFlags, false)
+	p.Obsoletes = h.deps(tagObsoleteName, tagObsoleteVersion, tagObsoleteFlags, false)
+	p.Recommends = h.deps(tagRecommendName, tagRecommendVer, tagRecommendFlags, false)
+	p.Suggests = h.deps(tagSuggestName, tagSuggestVersion, tagSuggestFlags, false)
+	p.Supplements = h.deps(tagSupplementName, tagSupplementVer, tagSupplementFlags, false)
+	p.Enhances = h.deps(tagEnhanceName, tagEnhanceVersion, tagEnhanceFlags, false)
+	if p.Files, err = h.files(); err != nil {
 		return err
 	}
-	p.Changelog = readChangelog(h)
+	p.Changelog = h.changelog()
 	return nil
 }
 
-func readNEVRA(h *rpmutils.RpmHeader) (NEVRA, error) {
+func readNEVRA(h *header) (NEVRA, error) {
 	n := NEVRA{
-		Name:    str(h, rpmutils.NAME),
-		Version: str(h, rpmutils.VERSION),
-		Release: str(h, rpmutils.RELEASE),
-		Arch:    str(h, rpmutils.ARCH),
+		Name:    h.string(tagName),
+		Version: h.string(tagVersion),
+		Release: h.string(tagRelease),
+		Arch:    h.string(tagArch),
 	}
 	if n.Name == "" || n.Version == "" || n.Release == "" {
 		return NEVRA{}, errors.New("header lacks name, version or release")
 	}
-	if h.HasTag(rpmutils.EPOCH) {
-		e := ints(h, rpmutils.EPOCH)
+	if h.has(tagEpoch) {
+		e := h.uints(tagEpoch)
 		if len(e) == 0 {
 			return NEVRA{}, errors.New("unreadable EPOCH tag")
 		}
-		n.Epoch = fmt.Sprint(e[0])
+		n.Epoch = strconv.FormatUint(e[0], 10)
 	}
 	return n, nil
 }
 
-func str(h *rpmutils.RpmHeader, tag int) string {
-	s, err := h.GetStrings(tag)
-	if err != nil || len(s) == 0 {
-		return ""
-	}
-	return s[0]
-}
-
-func strs(h *rpmutils.RpmHeader, tag int) []string {
-	s, _ := h.GetStrings(tag)
-	return s
-}
-
-func ints(h *rpmutils.RpmHeader, tag int) []uint64 {
-	v, _ := h.GetUint64s(tag)
-	return v
-}
-
-func deps(h *rpmutils.RpmHeader, nameTag, versionTag, flagsTag int, requires bool) []Dep {
-	names := strs(h, nameTag)
+func (h *header) deps(nameTag, versionTag, flagsTag int, requires bool) []Dep {
+	names := h.strings(nameTag)
 	if len(names) == 0 {
 		return nil
 	}
-	flags, _ := h.GetUint32s(flagsTag)
-	return makeDeps(names, strs(h, versionTag), flags, requires)
+	return makeDeps(names, h.strings(versionTag), h.uint32s(flagsTag), requires)
 }
 
-func readChangelog(h *rpmutils.RpmHeader) []ChangelogEntry {
-	names := strs(h, rpmutils.CHANGELOGNAME)
-	texts := strs(h, rpmutils.CHANGELOGTEXT)
-	times := ints(h, rpmutils.CHANGELOGTIME)
+func (h *header) changelog() []ChangelogEntry {
+	names := h.strings(tagChangelogName)
+	texts := h.strings(tagChangelogText)
+	times := h.uints(tagChangelogTime)
 	out := make([]ChangelogEntry, 0, len(names))
 	for i, n := range names {
 		e := ChangelogEntry{Author: n}

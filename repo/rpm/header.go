@@ -1,0 +1,212 @@
+package rpm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Header data types (rpm's rpmTagType).
+const (
+	typeChar        = 1
+	typeInt8        = 2
+	typeInt16       = 3
+	typeInt32       = 4
+	typeInt64       = 5
+	typeString      = 6
+	typeBin         = 7
+	typeStringArray = 8
+	typeI18NString  = 9
+)
+
+// typeSizes gives the element size of fixed-size header types; 0 means a
+// NUL-terminated string type.
+var typeSizes = [...]uint32{0: 0, typeChar: 1, typeInt8: 1, typeInt16: 2, typeInt32: 4, typeInt64: 8,
+	typeString: 0, typeBin: 1, typeStringArray: 0, typeI18NString: 0}
+
+// entry is one index entry of a header.
+type entry struct {
+	tag, typ, offset, count uint32
+}
+
+// header is one parsed header structure: its index, sorted by tag, and its
+// data store. Every entry has been checked to lie within the data.
+type header struct {
+	index []entry
+	data  []byte
+}
+
+// readHeaderAt reads and validates the header structure at off. It returns
+// the header and the offset just past it (padded to 8 bytes when pad is set,
+// as the signature header is).
+func readHeaderAt(r io.ReaderAt, size, off int64, what string, pad bool) (*header, int64, error) {
+	intro := make([]byte, introSize)
+	if _, err := r.ReadAt(intro, off); err != nil {
+		return nil, 0, fmt.Errorf("read %s at offset %d: %w", what, off, truncated(err))
+	}
+	if [4]byte(intro[:4]) != headerMagic {
+		return nil, 0, fmt.Errorf("%s at offset %d: bad magic", what, off)
+	}
+	il := binary.BigEndian.Uint32(intro[8:])
+	dl := binary.BigEndian.Uint32(intro[12:])
+	if il == 0 || il > maxIndexEntries || dl > maxDataSize {
+		return nil, 0, fmt.Errorf("%s at offset %d: implausible size (%d entries, %d data bytes)", what, off, il, dl)
+	}
+	body := int64(il)*16 + int64(dl)
+	end := off + introSize + body
+	if pad {
+		end = off + introSize + int64(il)*16 + (int64(dl)+7)/8*8
+	}
+	if end > size {
+		return nil, 0, fmt.Errorf("%s at offset %d: truncated (needs %d bytes, file has %d)", what, off, end, size)
+	}
+	buf := make([]byte, body)
+	if _, err := r.ReadAt(buf, off+introSize); err != nil {
+		return nil, 0, fmt.Errorf("read %s: %w", what, truncated(err))
+	}
+	h := &header{index: make([]entry, il), data: buf[il*16:]}
+	for i := range h.index {
+		e := buf[i*16:]
+		h.index[i] = entry{binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:]),
+			binary.BigEndian.Uint32(e[8:]), binary.BigEndian.Uint32(e[12:])}
+		if err := h.check(h.index[i]); err != nil {
+			return nil, 0, fmt.Errorf("%s entry %d: %w", what, i, err)
+		}
+	}
+	sort.Slice(h.index, func(i, j int) bool { return h.index[i].tag < h.index[j].tag })
+	return h, end, nil
+}
+
+func (h *header) check(e entry) error {
+	if e.typ == 0 || e.typ >= uint32(len(typeSizes)) {
+		return fmt.Errorf("tag %d: unknown data type %d", e.tag, e.typ)
+	}
+	if e.count == 0 {
+		return fmt.Errorf("tag %d: no values", e.tag)
+	}
+	if uint64(e.offset) > uint64(len(h.data)) {
+		return fmt.Errorf("tag %d: offset %d beyond data (%d bytes)", e.tag, e.offset, len(h.data))
+	}
+	if elem := typeSizes[e.typ]; elem > 0 {
+		if uint64(e.offset)+uint64(elem)*uint64(e.count) > uint64(len(h.data)) {
+			return fmt.Errorf("tag %d: %d values at offset %d overrun data", e.tag, e.count, e.offset)
+		}
+		return nil
+	}
+	rest := h.data[e.offset:]
+	for range e.count {
+		i := strings.IndexByte(string(rest), 0)
+		if i < 0 {
+			return fmt.Errorf("tag %d: unterminated string", e.tag)
+		}
+		rest = rest[i+1:]
+	}
+	return nil
+}
+
+func (h *header) find(tag int) (entry, bool) {
+	i := sort.Search(len(h.index), func(i int) bool { return h.index[i].tag >= uint32(tag) })
+	if i < len(h.index) && h.index[i].tag == uint32(tag) {
+		return h.index[i], true
+	}
+	return entry{}, false
+}
+
+func (h *header) has(tag int) bool {
+	_, ok := h.find(tag)
+	return ok
+}
+
+// strings returns a string or string array tag's values.
+func (h *header) strings(tag int) []string {
+	e, ok := h.find(tag)
+	if !ok || (e.typ != typeString && e.typ != typeStringArray && e.typ != typeI18NString) {
+		return nil
+	}
+	if e.typ != typeStringArray {
+		e.count = 1 // i18n strings: the first is the untranslated one
+	}
+	out := make([]string, 0, e.count)
+	rest := h.data[e.offset:]
+	for range e.count {
+		i := strings.IndexByte(string(rest), 0)
+		out = append(out, string(rest[:i]))
+		rest = rest[i+1:]
+	}
+	return out
+}
+
+func (h *header) string(tag int) string {
+	if s := h.strings(tag); len(s) > 0 {
+		return s[0]
+	}
+	return ""
+}
+
+// uints returns an integer tag's values, whatever their width.
+func (h *header) uints(tag int) []uint64 {
+	e, ok := h.find(tag)
+	if !ok {
+		return nil
+	}
+	d := h.data[e.offset:]
+	out := make([]uint64, e.count)
+	for i := range out {
+		switch e.typ {
+		case typeChar, typeInt8:
+			out[i] = uint64(d[i])
+		case typeInt16:
+			out[i] = uint64(binary.BigEndian.Uint16(d[2*i:]))
+		case typeInt32:
+			out[i] = uint64(binary.BigEndian.Uint32(d[4*i:]))
+		case typeInt64:
+			out[i] = binary.BigEndian.Uint64(d[8*i:])
+		default:
+			return nil
+		}
+	}
+	return out
+}
+
+// uint returns the first value of an integer tag, or of its 64-bit
+// counterpart when the 32-bit one is absent.
+func (h *header) uint(tag, longTag int) (uint64, bool) {
+	for _, t := range []int{tag, longTag} {
+		if v := h.uints(t); len(v) > 0 {
+			return v[0], true
+		}
+	}
+	return 0, false
+}
+
+func (h *header) uint32s(tag int) []uint32 {
+	v := h.uints(tag)
+	out := make([]uint32, len(v))
+	for i, x := range v {
+		out[i] = uint32(x)
+	}
+	return out
+}
+
+// fileNames joins DIRNAMES, DIRINDEXES and BASENAMES (or reads OLDFILENAMES).
+func (h *header) fileNames() ([]string, error) {
+	if old := h.strings(tagOldFileNames); old != nil {
+		return old, nil
+	}
+	base := h.strings(tagBaseNames)
+	dirs := h.strings(tagDirNames)
+	idx := h.uints(tagDirIndexes)
+	if len(idx) != len(base) {
+		return nil, fmt.Errorf("file list: %d base names but %d directory indexes", len(base), len(idx))
+	}
+	out := make([]string, len(base))
+	for i, b := range base {
+		if idx[i] >= uint64(len(dirs)) {
+			return nil, fmt.Errorf("file list: directory index %d out of range", idx[i])
+		}
+		out[i] = dirs[idx[i]] + b
+	}
+	return out, nil
+}
