@@ -53,7 +53,7 @@ func (p *Publisher) attempt(ctx context.Context, dir string, adds []*entry, remo
 			res.Skipped--
 		}
 	}
-	meta, err := buildMetadata(ctx, dir, entries, p.cfg.Now)
+	meta, err := buildMetadata(dir, entries, p.cfg.Now)
 	if err != nil {
 		return fmt.Errorf("write metadata: %w", err)
 	}
