@@ -372,7 +372,7 @@ func TestEndToEnd(t *testing.T) {
 	p.addKernel(withoutSymbol(b, kernelC, demo.FragileSymbol))
 	p.watch()
 	sc := p.waitStage(kernelC, workflows.StageAwaitingApproval)
-	if u := sc.Kmods[demo.FragileKmod]; u.State != workflows.StateFailed || len(sc.Gate) != 1 || !strings.Contains(sc.Gate[0], demo.FragileKmod) {
+	if u := sc.Kmods[demo.FragileKmod]; u.State != workflows.StateFailed || !strings.Contains(u.Reason, "undefined symbol "+demo.FragileSymbol) || len(sc.Gate) != 1 || !strings.Contains(sc.Gate[0], demo.FragileKmod) {
 		t.Errorf("C at the gate: %+v", sc)
 	}
 	if ids := p.listed(fmt.Sprintf(`KernelNVR = %q AND KabiStage = "awaiting-approval" AND KmodsFailed = 1`, kernelC), 1); len(ids) != 1 {

@@ -42,6 +42,7 @@ type world struct {
 	requests  []activities.PublishRequest
 	fetched   []string
 	stages    []string
+	kmodDelay time.Duration // how long each kmod build takes
 }
 
 func newWorld(t *testing.T) *world {
@@ -98,6 +99,9 @@ func newWorld(t *testing.T) *world {
 }
 
 func (w *world) build(_ context.Context, in activities.BuildInput) (activities.BuildOutput, error) {
+	if in.RetargetKernel != "" {
+		time.Sleep(w.kmodDelay)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.builds = append(w.builds, in)

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -58,11 +59,21 @@ func errorType(err error) string {
 	return ""
 }
 
-// reason returns the innermost meaningful message of a workflow error.
+// reason returns the message of the ApplicationError inside a workflow
+// error and, when it carries the build log's tail, the last error line.
 func reason(err error) string {
 	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Error()
+	if !errors.As(err, &app) {
+		return err.Error()
 	}
-	return err.Error()
+	msg := app.Message()
+	var tail []string
+	if app.HasDetails() && app.Details(&tail) == nil {
+		for _, l := range tail {
+			if l = strings.TrimSpace(l); strings.HasPrefix(l, "error:") {
+				return msg + "; log: " + l
+			}
+		}
+	}
+	return msg
 }

@@ -246,6 +246,7 @@ func TestRebuildKmodsRunInParallelWithinTheLimit(t *testing.T) {
 	p := w.plan()
 	clear(w.published)
 	p.KmodParallel = 2
+	w.kmodDelay = 100 * time.Millisecond
 	running, peak := 0, 0
 	w.env.SetOnChildWorkflowStartedListener(func(info *workflowInfo, _ wfContext, args encodedValues) {
 		if strings.HasPrefix(info.WorkflowExecution.ID, "build/kmod-") {
