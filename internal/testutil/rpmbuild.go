@@ -13,29 +13,67 @@ import (
 // Extra arguments are passed to rpmbuild before the spec (e.g. "--define", "x y").
 func RPMBuild(t testing.TB, spec string, args ...string) []string {
 	t.Helper()
+	top := rpmbuild(t, "-bb", spec, "", args)
+	return built(t, top, "RPMS/*/*.rpm")
+}
+
+// RPMBuildSRPM builds spec's source package (rpmbuild -bs) as RPMBuild
+// builds binary ones and returns its path.
+func RPMBuildSRPM(t testing.TB, spec string, args ...string) string {
+	t.Helper()
+	top := rpmbuild(t, "-bs", spec, "", args)
+	srpms := built(t, top, "SRPMS/*.src.rpm")
+	if len(srpms) != 1 {
+		t.Fatalf("rpmbuild -bs made %d source packages: %v", len(srpms), srpms)
+	}
+	return srpms[0]
+}
+
+// RPMRebuild rebuilds the source package srpm (rpmbuild --rebuild) as
+// RPMBuild builds a spec and returns the binary RPMs' paths.
+func RPMRebuild(t testing.TB, srpm string, args ...string) []string {
+	t.Helper()
+	top := rpmbuild(t, "--rebuild", "", srpm, args)
+	return built(t, top, "RPMS/*/*.rpm")
+}
+
+// rpmbuild runs rpmbuild in mode on spec (written into a new %_topdir) or,
+// when spec is "", on the file input, and returns the %_topdir.
+func rpmbuild(t testing.TB, mode, spec, input string, args []string) string {
+	t.Helper()
 	RequireTool(t, "rpmbuild")
 	top := t.TempDir()
-	specPath := filepath.Join(top, "pkg.spec")
-	if err := os.WriteFile(specPath, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
+	if spec != "" {
+		input = filepath.Join(top, "pkg.spec")
+		if err := os.WriteFile(input, []byte(spec), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
-	argv := []string{"-bb", "--nodeps",
+	argv := []string{mode, "--nodeps",
 		"--define", "_topdir " + top,
+		"--define", "_tmppath " + top,
 		"--define", "dist .el8",
 		"--define", "_binary_payload w2.xzdio",
 		"--define", "debug_package %{nil}",
 		"--define", "_buildhost kabiforge-test",
 	}
-	argv = append(append(argv, args...), specPath)
+	argv = append(append(argv, args...), input)
 	out, err := exec.Command("rpmbuild", argv...).CombinedOutput()
 	if err != nil {
-		t.Fatalf("rpmbuild %s: %v\n%s", specPath, err, out)
+		t.Fatalf("rpmbuild %s %s: %v\n%s", mode, input, err, out)
 	}
-	rpms, err := filepath.Glob(filepath.Join(top, "RPMS", "*", "*.rpm"))
-	if err != nil || len(rpms) == 0 {
-		t.Fatalf("rpmbuild %s made no packages: %v\n%s", specPath, err, out)
+	return top
+}
+
+// built lists the files matching pattern (slash-separated) under top and
+// fails the test when there are none.
+func built(t testing.TB, top, pattern string) []string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(top, filepath.FromSlash(pattern)))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("rpmbuild in %s made no %s: %v", top, pattern, err)
 	}
-	return rpms
+	return files
 }
 
 // SimpleSpec returns a spec for a small noarch package that installs one

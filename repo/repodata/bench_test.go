@@ -62,7 +62,7 @@ Benchmark package number %[1]d.
 func benchRepo(b *testing.B) (dir, spare string) {
 	start := time.Now()
 	all := b.TempDir()
-	rpmbuild(b, all, "bench", manySpec(benchPackages+1), "_binary_payload w1.gzdio")
+	rpmbuild(b, all, manySpec(benchPackages+1), "_binary_payload w1.gzdio")
 	rpms, _ := filepath.Glob(filepath.Join(all, "b*.rpm"))
 	if len(rpms) < benchPackages+1 {
 		b.Fatalf("rpmbuild made %d packages, want %d", len(rpms), benchPackages+1)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -31,8 +30,8 @@ func diffPackages(a, b *Package) []string {
 // go-rpmutils' (every payload compression, epochs) and CentOS-signed ones.
 func comparisonRepo(t *testing.T) string {
 	dir := t.TempDir()
-	rpmbuild(t, dir, "tpkg", tpkgSpec)
-	rpmbuild(t, dir, "epochpkg", epochSpec)
+	rpmbuild(t, dir, tpkgSpec)
+	rpmbuild(t, dir, epochSpec)
 	for sub, elem := range map[string][]string{
 		"createrepo_c": {"rpm", "createrepo_c", "packages"},
 		"go-rpmutils":  {"rpm", "go-rpmutils"},
@@ -111,21 +110,13 @@ const dnfQueryFormat = "%{name}|%{epoch}|%{version}|%{release}|%{arch}|%{require
 // dnfQuery lists the packages of the repository at dir as dnf reads them.
 func dnfQuery(t *testing.T, dir string) string {
 	t.Helper()
-	testutil.RequireTool(t, "dnf")
-	work := t.TempDir()
-	conf := filepath.Join(work, "dnf.conf")
-	err := os.WriteFile(conf, []byte("[main]\ngpgcheck=0\nskip_if_unavailable=False\nreposdir=/dev/null\ncachedir="+
-		filepath.Join(work, "cache")+"\n"), 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("dnf", "-q", "-c", conf, "--installroot", filepath.Join(work, "root"), "--releasever", "8",
-		"--repofrompath", "r,file://"+dir, "--repo", "r", "repoquery", "--qf", dnfQueryFormat)
-	out, err := cmd.CombinedOutput()
+	root := testutil.NewDNFRoot(t)
+	root.AddRepo(testutil.Repo{Name: "r", BaseURL: "file://" + dir})
+	out, err := root.Run("repoquery", "--qf", dnfQueryFormat)
 	if err != nil {
 		t.Fatalf("dnf repoquery on %s: %v\n%s", dir, err, out)
 	}
-	return string(out)
+	return out
 }
 
 // dnf reads the same packages, dependencies, files and descriptions from our

@@ -118,33 +118,14 @@ echo b > %{buildroot}/etc/epochpkg.conf
 %config /etc/epochpkg.conf
 `
 
-// rpmbuild builds spec (named name.spec) and copies its binary RPMs into out.
-func rpmbuild(t testing.TB, out, name, spec string, defines ...string) {
+// rpmbuild builds spec with testutil.RPMBuild and copies its binary RPMs into out.
+func rpmbuild(t testing.TB, out, spec string, defines ...string) {
 	t.Helper()
-	testutil.RequireTool(t, "rpmbuild")
-	top := t.TempDir()
-	specPath := filepath.Join(top, name+".spec")
-	if err := os.WriteFile(specPath, []byte(spec), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-bb", "--quiet",
-		"--define", "_topdir " + top,
-		"--define", "dist .el8",
-		"--define", "_binary_payload w2.xzdio",
-		"--define", "debug_package %{nil}",
-	}
+	var args []string
 	for _, d := range defines {
 		args = append(args, "--define", d)
 	}
-	cmd := exec.Command("rpmbuild", append(args, specPath)...)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("rpmbuild %s: %v\n%s", name, err, b)
-	}
-	rpms, _ := filepath.Glob(filepath.Join(top, "RPMS", "*", "*.rpm"))
-	if len(rpms) == 0 {
-		t.Fatalf("rpmbuild %s made no RPM", name)
-	}
-	for _, r := range rpms {
+	for _, r := range testutil.RPMBuild(t, spec, args...) {
 		copyFile(t, r, filepath.Join(out, filepath.Base(r)))
 	}
 }
