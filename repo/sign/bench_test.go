@@ -29,7 +29,7 @@ func BenchmarkSign500(b *testing.B) {
 	}
 	var built []string
 	for i := range 5 {
-		built = append(built, buildRPM(b, dir, fmt.Sprintf("bench%d", i)))
+		built = append(built, buildRPM(b, fmt.Sprintf("bench%d", i)))
 	}
 	for i := range benchPackages {
 		copyFile(b, built[i%len(built)], filepath.Join(pristine, fmt.Sprintf("pkg%03d-1.0-1.el8.noarch.rpm", i)))

@@ -12,14 +12,11 @@ import (
 	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
-// buildRPM builds a tiny real binary RPM name-1.0-1.el8.noarch with rpmbuild
-// in a private _topdir and returns its path.
-func buildRPM(t testing.TB, dir, name string) string {
+// buildRPM builds a tiny real binary RPM name-1.0-1.el8.noarch with
+// testutil.RPMBuild and returns its path.
+func buildRPM(t testing.TB, name string) string {
 	t.Helper()
-	testutil.RequireTool(t, "rpmbuild")
-	top := filepath.Join(dir, "rpmbuild-"+name)
-	spec := filepath.Join(dir, name+".spec")
-	body := fmt.Sprintf(`Name: %s
+	rpms := testutil.RPMBuild(t, fmt.Sprintf(`Name: %s
 Version: 1.0
 Release: 1%%{?dist}
 Summary: test package %s
@@ -35,23 +32,11 @@ echo "hello from %s" > %%{buildroot}/usr/share/%s/hello.txt
 
 %%files
 /usr/share/%s/hello.txt
-`, name, name, name, name, name, name)
-	if err := os.WriteFile(spec, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
+`, name, name, name, name, name, name))
+	if len(rpms) != 1 || filepath.Base(rpms[0]) != name+"-1.0-1.el8.noarch.rpm" {
+		t.Fatalf("rpmbuild made %v, want one %s-1.0-1.el8.noarch.rpm", rpms, name)
 	}
-	cmd := exec.Command("rpmbuild", "-bb", spec,
-		"--define", "_topdir "+top,
-		"--define", "dist .el8",
-		"--define", "_binary_payload w2.xzdio",
-		"--define", "debug_package %{nil}")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("rpmbuild %s: %v\n%s", name, err, out)
-	}
-	rpm := filepath.Join(top, "RPMS", "noarch", name+"-1.0-1.el8.noarch.rpm")
-	if _, err := os.Stat(rpm); err != nil {
-		t.Fatalf("rpmbuild did not make %s: %v", rpm, err)
-	}
-	return rpm
+	return rpms[0]
 }
 
 // testKeys are generated once per test binary: RSA 4096 generation takes seconds.

@@ -14,7 +14,7 @@ func TestSignedRPMPassesRpmkeys(t *testing.T) {
 	for _, algo := range []Algorithm{RSA4096, Ed25519} {
 		t.Run(string(algo), func(t *testing.T) {
 			dir := t.TempDir()
-			built := buildRPM(t, dir, "signme")
+			built := buildRPM(t, "signme")
 			key := testKey(t, algo)
 			checksig := rpmkeysRoot(t, key)
 
@@ -40,8 +40,7 @@ func TestSignedRPMPassesRpmkeys(t *testing.T) {
 }
 
 func TestSignInPlaceAndResign(t *testing.T) {
-	dir := t.TempDir()
-	pkg := buildRPM(t, dir, "inplace")
+	pkg := buildRPM(t, "inplace")
 	key := testKey(t, RSA4096)
 	s := NewSigner(key)
 	for range 2 { // signing a signed package replaces its signature
@@ -57,7 +56,7 @@ func TestSignInPlaceAndResign(t *testing.T) {
 
 func TestTamperedRPMFailsVerification(t *testing.T) {
 	dir := t.TempDir()
-	pkg := buildRPM(t, dir, "tamper")
+	pkg := buildRPM(t, "tamper")
 	key := testKey(t, RSA4096)
 	if err := NewSigner(key).SignRPM(pkg); err != nil {
 		t.Fatal(err)
@@ -138,8 +137,7 @@ func assertNoTempFiles(t *testing.T, dir string) {
 }
 
 func TestSignRefusesBadPackagesAndLeavesNothingBehind(t *testing.T) {
-	dir := t.TempDir()
-	good := buildRPM(t, dir, "badinput")
+	good := buildRPM(t, "badinput")
 	data, err := os.ReadFile(good)
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +192,7 @@ func TestSignRefusesBadPackagesAndLeavesNothingBehind(t *testing.T) {
 }
 
 func TestVerifyRejectsUnsignedPackage(t *testing.T) {
-	pkg := buildRPM(t, t.TempDir(), "unsigned")
+	pkg := buildRPM(t, "unsigned")
 	_, err := testKey(t, Ed25519).Keyring().VerifyRPM(pkg)
 	if err == nil || !strings.Contains(err.Error(), "not signed") {
 		t.Errorf("VerifyRPM of an unsigned package: %v", err)
