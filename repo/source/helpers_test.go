@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -21,26 +20,19 @@ import (
 )
 
 // buildSRPM makes a real source package name-version-release.el8.src.rpm
-// with rpmbuild -bs into dir and returns its path.
+// with testutil.RPMBuildSRPM, moves it into dir and returns its path.
 func buildSRPM(t testing.TB, dir, name, version, release string) string {
 	t.Helper()
-	testutil.RequireTool(t, "rpmbuild")
-	top := t.TempDir()
-	spec := filepath.Join(top, name+".spec")
-	if err := os.WriteFile(spec, []byte(testutil.SimpleSpec(name, version, release)), 0o644); err != nil {
+	srpm := testutil.RPMBuildSRPM(t, testutil.SimpleSpec(name, version, release))
+	p := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.el8.src.rpm", name, version, release))
+	if filepath.Base(srpm) != filepath.Base(p) {
+		t.Fatalf("rpmbuild -bs made %s, want %s", srpm, filepath.Base(p))
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("rpmbuild", "-bs", "--nodeps",
-		"--define", "_topdir "+top,
-		"--define", "dist .el8",
-		"--define", "_srcrpmdir "+dir,
-		spec).CombinedOutput()
-	if err != nil {
-		t.Fatalf("rpmbuild -bs %s: %v\n%s", name, err, out)
-	}
-	p := filepath.Join(dir, fmt.Sprintf("%s-%s-%s.el8.src.rpm", name, version, release))
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("rpmbuild -bs did not make %s: %v\n%s", p, err, out)
+	if err := os.Rename(srpm, p); err != nil {
+		t.Fatal(err)
 	}
 	return p
 }
