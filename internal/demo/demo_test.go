@@ -12,25 +12,16 @@ import (
 	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
-// rebuild runs rpmbuild --rebuild on srpm in a private topdir and returns the
-// binary RPMs by package name.
+// rebuild rebuilds srpm with testutil.RPMRebuild and returns the binary
+// RPMs by package name.
 func rebuild(t *testing.T, srpm string, defines ...string) map[string]string {
 	t.Helper()
-	top := t.TempDir()
-	args := []string{"--rebuild", "--nodeps",
-		"--define", "_topdir " + top, "--define", "_tmppath " + top,
-		"--define", "dist .el8", "--define", "debug_package %{nil}",
-		"--define", "_binary_payload w2.xzdio"}
+	var args []string
 	for _, d := range defines {
 		args = append(args, "--define", d)
 	}
-	out, err := exec.Command("rpmbuild", append(args, srpm)...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("rpmbuild --rebuild %s: %v\n%s", srpm, err, out)
-	}
-	rpms, _ := filepath.Glob(filepath.Join(top, "RPMS", "*", "*.rpm"))
 	byName := map[string]string{}
-	for _, p := range rpms {
+	for _, p := range testutil.RPMRebuild(t, srpm, args...) {
 		byName[query(t, "%{NAME}", p)[0]] = p
 	}
 	return byName
