@@ -100,27 +100,15 @@ func createrepo(t *testing.T, dir string) {
 	}
 }
 
-// dnfInstall installs pkgs into a fresh installroot from the given
-// repository directories, with a dnf.conf of its own, and returns dnf's
-// output and error.
+// dnfInstall installs pkgs into a fresh testutil.DNFRoot from the given
+// repository directories (unsigned) and returns dnf's output and error.
 func dnfInstall(t *testing.T, repos []string, pkgs ...string) (string, error) {
 	t.Helper()
-	testutil.RequireTool(t, "dnf")
-	tmp := t.TempDir()
-	var conf strings.Builder
-	fmt.Fprintf(&conf, "[main]\ngpgcheck=0\nreposdir=%s\ncachedir=%s\nskip_if_unavailable=False\ninstall_weak_deps=False\n",
-		filepath.Join(tmp, "no-repos.d"), filepath.Join(tmp, "cache"))
+	root := testutil.NewDNFRoot(t)
 	for i, r := range repos {
-		fmt.Fprintf(&conf, "\n[r%d]\nname=r%d\nbaseurl=file://%s\ngpgcheck=0\n", i, i, r)
+		root.AddRepo(testutil.Repo{Name: fmt.Sprintf("r%d", i), BaseURL: "file://" + r})
 	}
-	confPath := filepath.Join(tmp, "dnf.conf")
-	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"-c", confPath, "--installroot", filepath.Join(tmp, "root"), "--releasever", "8",
-		"--setopt=reposdir=" + filepath.Join(tmp, "no-repos.d"), "-y", "-q", "install"}
-	out, err := exec.Command("dnf", append(args, pkgs...)...).CombinedOutput()
-	return string(out), err
+	return root.Install(pkgs...)
 }
 
 // copyInto copies files into dir.
