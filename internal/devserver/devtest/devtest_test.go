@@ -8,8 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -27,6 +30,34 @@ import (
 )
 
 var kernelNVR = temporal.NewSearchAttributeKeyKeyword("KernelNVR")
+
+// parentEnv makes the test binary act as a parent that starts a dev server,
+// prints its frontend address and waits to be killed.
+const parentEnv = "DEVTEST_PARENT_OF"
+
+func TestMain(m *testing.M) {
+	if bin := os.Getenv(parentEnv); bin != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), devtest.StartTimeout)
+		defer cancel()
+		p, err := devproc.Start(ctx, bin, devproc.Options{Port: freePort(), Headless: true}, os.Stderr)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Println(p.Frontend, p.PID())
+		select {}
+	}
+	os.Exit(m.Run())
+}
+
+func freePort() int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
 
 const taskQueue = "devtest"
 
@@ -251,4 +282,47 @@ func TestServesAsTheSDKTestsuiteDevServer(t *testing.T) {
 	if err := srv.Stop(); err != nil {
 		t.Errorf("stop on SIGINT: %v", err)
 	}
+}
+
+func TestDevServerStopsWhenItsParentDies(t *testing.T) {
+	bin := devtest.Binary(t)
+	parent := exec.Command(os.Args[0], "-test.run=^$")
+	parent.Env = append(os.Environ(), parentEnv+"="+bin)
+	parent.Stderr = os.Stderr
+	out, err := parent.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := parent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var frontend string
+	var pid int
+	if _, err := fmt.Fscanln(out, &frontend, &pid); err != nil {
+		_ = parent.Process.Kill()
+		t.Fatalf("parent did not report a started dev server: %v", err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() { // do not leave the orphan running
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	if c, err := net.Dial("tcp", frontend); err != nil {
+		t.Fatalf("dev server started by the parent does not listen on %s: %v", frontend, err)
+	} else {
+		c.Close()
+	}
+
+	if err := parent.Process.Kill(); err != nil { // SIGKILL: the parent cannot clean up
+		t.Fatal(err)
+	}
+	_ = parent.Wait()
+	eventually(t, "dev server gone after its parent was killed", func() error {
+		c, err := net.Dial("tcp", frontend)
+		if err != nil {
+			return nil
+		}
+		c.Close()
+		return fmt.Errorf("%s still accepts connections", frontend)
+	})
 }
