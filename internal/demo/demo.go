@@ -11,15 +11,14 @@
 package demo
 
 import (
-	"bufio"
 	"bytes"
 	_ "embed"
 	"fmt"
 	"hash/crc32"
-	"io"
 	"slices"
-	"strconv"
 	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 //go:embed kabi/Module.kabi_x86_64-4.18.0-80.el8
@@ -89,40 +88,17 @@ var extraSymbols = []string{
 	FragileSymbol, "i2c_smbus_read_byte_data", "register_netdev", "__dynamic_pr_debug",
 }
 
-// ParseKabi reads Module.symvers or Module.kabi rows
-// (0xCRC TAB symbol TAB module TAB export [TAB namespace]) and marks each
-// symbol stablelisted as given. name is used in errors.
-func ParseKabi(name string, r io.Reader, stablelisted bool) ([]Symbol, error) {
-	var syms []Symbol
-	sc := bufio.NewScanner(r)
-	for n := 1; sc.Scan(); n++ {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		if len(f) < 4 {
-			return nil, fmt.Errorf("%s:%d: want 4 or 5 TAB-separated fields, got %d", name, n, len(f))
-		}
-		crc, err := strconv.ParseUint(strings.TrimPrefix(f[0], "0x"), 16, 32)
-		if err != nil || !strings.HasPrefix(f[0], "0x") {
-			return nil, fmt.Errorf("%s:%d: bad CRC %q", name, n, f[0])
-		}
-		syms = append(syms, Symbol{Name: f[1], CRC: uint32(crc), Module: f[2], Export: f[3], Stablelisted: stablelisted})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
-	}
-	return syms, nil
-}
-
 // BaseKernel returns the demo kernel 4.18.0-80.el8: RHEL 8.0's real
 // stablelisted symbols with their real CRCs plus a few synthetic
 // non-stablelisted ones.
 func BaseKernel() Kernel {
-	syms, err := ParseKabi("Module.kabi_x86_64-4.18.0-80.el8", bytes.NewReader(rhel80Kabi), true)
+	abi, err := kabi.ParseSymvers(bytes.NewReader(rhel80Kabi), "Module.kabi_x86_64-4.18.0-80.el8")
 	if err != nil {
 		panic(err) // embedded data, checked by tests
+	}
+	var syms []Symbol
+	for _, s := range abi.Symbols() { // by name, as the file lists them
+		syms = append(syms, Symbol{Name: s.Name, CRC: uint32(s.CRC), Module: s.Module, Export: s.Export, Stablelisted: true})
 	}
 	for _, name := range extraSymbols {
 		syms = append(syms, Symbol{Name: name, CRC: crc32.ChecksumIEEE([]byte(name)),
