@@ -23,7 +23,7 @@ func (a *Activities) ListSource(ctx context.Context, name string) ([]SourcePacka
 		if !p.IsSource() {
 			continue
 		}
-		out = append(out, fromSource(p))
+		out = append(out, FromSource(p))
 	}
 	return out, nil
 }
@@ -76,7 +76,8 @@ func (a *Activities) FetchNewest(ctx context.Context, in KmodSourceInput) (Fetch
 	return a.FetchSRPM(ctx, FetchInput{Source: in.Source, Package: *best})
 }
 
-func fromSource(p source.Package) SourcePackage {
+// FromSource returns a listed package as the workflows see it.
+func FromSource(p source.Package) SourcePackage {
 	return SourcePackage{Name: p.NEVRA.Name, Epoch: p.NEVRA.Epoch, Version: p.NEVRA.Version,
 		Release: p.NEVRA.Release, Arch: p.NEVRA.Arch, Location: p.Location, Size: p.Size,
 		ChecksumType: p.Checksum.Type, ChecksumHex: p.Checksum.Hex, Vouched: p.Vouched}

@@ -108,9 +108,10 @@ func ensureSchedule(ctx context.Context, c client.Client, id string, every time.
 func StartRebuild(ctx context.Context, c client.Client, plan Plan, kernel activities.SourcePackage) (client.WorkflowRun, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: RebuildID(kernel), TaskQueue: plan.ControlQueue,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		TypedSearchAttributes:    temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR(kernel))),
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes:                    temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR(kernel))),
 	}, KernelRebuildWorkflow, RebuildInput{Kernel: kernel, Plan: plan})
 	if err != nil {
 		return nil, fmt.Errorf("start rebuild of %s: %w", kernel.NVR(), err)

@@ -69,6 +69,13 @@ func (a *app) rootCommand() *cobra.Command {
 		a.kabiCommand(),
 		a.configCommand(),
 		a.keyCommand(),
+		a.workerCommand(),
+		a.watchCommand(),
+		a.rebuildCommand(),
+		a.statusCommand(),
+		a.approveCommand(),
+		a.rejectCommand(),
+		a.retryKmodCommand(),
 	)
 	return root
 }

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/repo/kernelnvr"
+	"github.com/kabiforge/kabiforge/repo/source"
+	"github.com/kabiforge/kabiforge/workflows"
+)
+
+// pipelineCommand builds a command that talks to the Temporal service.
+func (a *app) pipelineCommand(use, short string, args cobra.PositionalArgs,
+	run func(cmd *cobra.Command, cfg *config.Config, c client.Client, args []string) error) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{Use: use, Short: short, Args: args,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cfg, err := a.loadConfig(file)
+			if err != nil {
+				return err
+			}
+			c, err := a.dialTemporal(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return run(cmd, cfg, c, args)
+		}}
+	addConfigFlag(cmd, &file)
+	return cmd
+}
+
+// approveCommand lets a gated kernel through.
+func (a *app) approveCommand() *cobra.Command {
+	var comment string
+	cmd := a.pipelineCommand("approve NVR", "Let a kernel waiting at the gate be published", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, _ *config.Config, c client.Client, args []string) error {
+			return workflows.Approve(cmd.Context(), c, args[0], comment)
+		})
+	cmd.Flags().StringVar(&comment, "comment", "", "why it is approved")
+	return cmd
+}
+
+// rejectCommand ends a gated kernel's rebuild with nothing published.
+func (a *app) rejectCommand() *cobra.Command {
+	var reason string
+	cmd := a.pipelineCommand("reject NVR --reason TEXT", "Refuse a kernel waiting at the gate: nothing is published", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, _ *config.Config, c client.Client, args []string) error {
+			if reason == "" {
+				return badInput(fmt.Errorf("--reason is required"))
+			}
+			return workflows.Reject(cmd.Context(), c, args[0], reason)
+		})
+	cmd.Flags().StringVar(&reason, "reason", "", "why it is rejected (required)")
+	return cmd
+}
+
+// retryKmodCommand rebuilds one kmod of a kernel waiting at the gate.
+func (a *app) retryKmodCommand() *cobra.Command {
+	return a.pipelineCommand("retry-kmod NVR KMOD", "Rebuild a kmod of a kernel waiting at the gate", cobra.ExactArgs(2),
+		func(cmd *cobra.Command, _ *config.Config, c client.Client, args []string) error {
+			return workflows.RetryKmod(cmd.Context(), c, args[0], args[1])
+		})
+}
+
+// statusCommand prints a rebuild's status.
+func (a *app) statusCommand() *cobra.Command {
+	var asJSON bool
+	cmd := a.pipelineCommand("status NVR", "Show a kernel rebuild's stage, arches, kmods and kABI summary", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, _ *config.Config, c client.Client, args []string) error {
+			s, err := workflows.GetStatus(cmd.Context(), c, args[0])
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				return enc.Encode(s)
+			}
+			fmt.Fprintf(out, "kernel %s: %s\n", s.KernelNVR, s.Stage)
+			for _, r := range s.Gate {
+				fmt.Fprintf(out, "  waiting: %s\n", r)
+			}
+			printUnits(out, "arch", s.Arches)
+			printUnits(out, "kmod", s.Kmods)
+			k := s.Kabi
+			fmt.Fprintf(out, "kABI vs %s: %d added, %d removed, %d changed, stablelisted changed: %s\n",
+				orNone(k.Previous), k.Added, k.Removed, k.Changed, orNone(strings.Join(k.StablelistChanged, ", ")))
+			if s.RepoURL != "" {
+				fmt.Fprintf(out, "repository: %s\n", s.RepoURL)
+			}
+			return nil
+		})
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
+	return cmd
+}
+
+func printUnits(out interface{ Write([]byte) (int, error) }, kind string, units map[string]workflows.Unit) {
+	names := make([]string, 0, len(units))
+	for n := range units {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		u := units[n]
+		fmt.Fprintf(out, "  %s %s: %s", kind, n, u.State)
+		if u.Reason != "" {
+			fmt.Fprintf(out, " (%s)", u.Reason)
+		}
+		fmt.Fprintln(out)
+	}
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// watchCommand creates or updates the watch schedules and, with --now,
+// runs them at once.
+func (a *app) watchCommand() *cobra.Command {
+	var now bool
+	cmd := a.pipelineCommand("watch", "Create or update the watch schedules; --now runs them at once", cobra.NoArgs,
+		func(cmd *cobra.Command, cfg *config.Config, c client.Client, _ []string) error {
+			ctx := cmd.Context()
+			if err := workflows.EnsureWatchSchedules(ctx, c, cfg); err != nil {
+				return err
+			}
+			if !now {
+				return nil
+			}
+			for _, s := range cfg.Sources {
+				if len(workflows.WatchInputFor(cfg, s.Name).Streams) == 0 {
+					continue
+				}
+				id := workflows.WatchScheduleID(s.Name)
+				if err := c.ScheduleClient().GetHandle(ctx, id).Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+					return fmt.Errorf("trigger %s: %w", id, err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "triggered %s\n", id)
+			}
+			return nil
+		})
+	cmd.Flags().BoolVar(&now, "now", false, "run the watches now")
+	return cmd
+}
+
+// rebuildCommand starts a kernel's rebuild by hand; a failed one is retried.
+func (a *app) rebuildCommand() *cobra.Command {
+	return a.pipelineCommand("rebuild NVR", "Rebuild a kernel now (again, when its last rebuild failed)", cobra.ExactArgs(1),
+		func(cmd *cobra.Command, cfg *config.Config, c client.Client, args []string) error {
+			ctx := cmd.Context()
+			want, err := kernelnvr.Parse(strings.TrimSuffix(args[0], ".src.rpm"))
+			if err != nil {
+				return badInput(err)
+			}
+			for _, st := range cfg.Streams {
+				if !st.Matches(want.Version, want.Release) {
+					continue
+				}
+				plan := workflows.PlanFor(cfg, st)
+				srcCfg, ok := cfg.Source(plan.Source)
+				if !ok {
+					return badInput(fmt.Errorf("stream %s: no source %q", st.Name, plan.Source))
+				}
+				src, err := source.New(ctx, srcCfg, source.Options{S3: cfg.S3})
+				if err != nil {
+					return err
+				}
+				pkgs, err := src.List(ctx)
+				if err != nil {
+					return fmt.Errorf("list %s: %w", srcCfg.Name, err)
+				}
+				for _, p := range pkgs {
+					if p.IsSource() && p.NEVRA.Name == want.Name && p.NEVRA.Version == want.Version && p.NEVRA.Release == want.Release {
+						run, err := workflows.StartRebuild(ctx, c, plan, activities.FromSource(p))
+						if err != nil {
+							return err
+						}
+						fmt.Fprintf(cmd.OutOrStdout(), "started %s (run %s)\n", run.GetID(), run.GetRunID())
+						return nil
+					}
+				}
+				return badInput(fmt.Errorf("source %s does not offer %s.src.rpm", srcCfg.Name, want))
+			}
+			return badInput(fmt.Errorf("%s belongs to no configured stream", want))
+		})
+}

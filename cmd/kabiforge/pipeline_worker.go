@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/workflows"
+)
+
+// workerCommand runs a kabiforge worker against the configured cluster.
+func (a *app) workerCommand() *cobra.Command {
+	var file string
+	var queues []string
+	cmd := &cobra.Command{
+		Use:   "worker",
+		Short: "Run a worker: the pipeline workflows and/or the builds of some arches",
+		Long: "Run a worker against the configured Temporal service. By default it polls the\n" +
+			"control queue (the pipeline workflows and their light activities; it also creates\n" +
+			"or updates the watch schedules) and every arch's build queue; --queues picks some.\n" +
+			"SIGTERM or SIGINT stops it gracefully: running builds get their cancellation.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, err := a.loadConfig(file)
+			if err != nil {
+				return err
+			}
+			all := []string{cfg.Temporal.TaskQueue}
+			for _, arch := range cfg.Arches {
+				all = append(all, arch.Queue)
+			}
+			if len(queues) == 0 {
+				queues = all
+			}
+			for _, q := range queues {
+				if !slices.Contains(all, q) {
+					return badInput(fmt.Errorf("--queues: %q is not a configured queue (%v)", q, all))
+				}
+			}
+			c, err := a.dialTemporal(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			acts, err := activities.New(ctx, cfg, c)
+			if err != nil {
+				return badInput(err)
+			}
+			for _, q := range queues {
+				w := worker.New(c, q, worker.Options{WorkerStopTimeout: 30 * time.Second,
+					MaxConcurrentActivityExecutionSize: activitySlots(q, cfg.Temporal.TaskQueue, cfg.Builder.Concurrency)})
+				if q == cfg.Temporal.TaskQueue {
+					workflows.Register(w)
+				}
+				activities.Register(w, acts)
+				if err := w.Start(); err != nil {
+					return fmt.Errorf("start worker on %s: %w", q, err)
+				}
+				defer w.Stop()
+				a.log.Info().Str("queue", q).Msg("worker polling")
+			}
+			if slices.Contains(queues, cfg.Temporal.TaskQueue) {
+				if err := workflows.EnsureWatchSchedules(ctx, c, cfg); err != nil {
+					return err
+				}
+			}
+			<-ctx.Done()
+			a.log.Info().Msg("stopping worker")
+			return nil
+		},
+	}
+	addConfigFlag(cmd, &file)
+	cmd.Flags().StringSliceVar(&queues, "queues", nil, "task queues to poll (default: the control queue and every arch's)")
+	return cmd
+}
+
+// activitySlots lets the control queue run many light activities at once;
+// a build queue runs builder.concurrency builds.
+func activitySlots(q, control string, builds int) int {
+	if q == control {
+		return 50
+	}
+	return max(builds, 1)
+}
