@@ -326,3 +326,45 @@ func TestDevServerStopsWhenItsParentDies(t *testing.T) {
 		return fmt.Errorf("%s still accepts connections", frontend)
 	})
 }
+
+func TestSearchAttributesAreAddedToAnExistingDatabase(t *testing.T) {
+	bin := devtest.Binary(t)
+	db := filepath.Join(t.TempDir(), "temporal.db")
+	start := func(extra map[string]string) *devproc.Process {
+		ctx, cancel := context.WithTimeout(context.Background(), devtest.StartTimeout)
+		defer cancel()
+		p, err := devproc.Start(ctx, bin, devproc.Options{
+			Port: devtest.FreePort(t), Headless: true, DBFile: db, SearchAttributes: extra,
+		}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := start(nil)
+	if err := first.Stop(time.Minute); err != nil {
+		t.Fatal(err)
+	}
+
+	// Attributes given at namespace creation are ignored for an existing
+	// file; the server must add this one through the operator service.
+	second := start(map[string]string{"Arch": "Keyword"})
+	defer second.Stop(time.Minute)
+	c, err := client.Dial(client.Options{HostPort: second.Frontend})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.OperatorService().ListSearchAttributes(context.Background(),
+		&operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, typ := range map[string]enumspb.IndexedValueType{
+		"Arch": enumspb.INDEXED_VALUE_TYPE_KEYWORD, "KernelNVR": enumspb.INDEXED_VALUE_TYPE_KEYWORD,
+	} {
+		if got := resp.GetCustomAttributes()[name]; got != typ {
+			t.Errorf("after restart with --search-attribute %s=Keyword: %s = %v, want %v", name, name, got, typ)
+		}
+	}
+}
