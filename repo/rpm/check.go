@@ -16,9 +16,10 @@ const (
 
 var headerMagic = [4]byte{0x8e, 0xad, 0xe8, 0x01}
 
-// layout is the framing of an RPM file: the signature header, the main
-// header and where each ends.
+// layout is the framing of an RPM file: the lead, the signature header,
+// the main header and where each ends.
 type layout struct {
+	lead           []byte
 	sig, main      *header
 	sigEnd, hdrEnd int64
 }
@@ -34,7 +35,7 @@ func readLayout(r io.ReaderAt, size int64) (*layout, error) {
 	if binary.BigEndian.Uint32(lead) != 0xedabeedb {
 		return nil, fmt.Errorf("not an RPM (bad lead magic)")
 	}
-	var l layout
+	l := layout{lead: lead}
 	var err error
 	if l.sig, l.sigEnd, err = readHeaderAt(r, size, leadSize, "signature header", true); err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package rpm
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -8,23 +9,23 @@ import (
 	"strings"
 )
 
-// Header data types (rpm's rpmTagType).
+// Header data types (rpm's rpmTagType), the Type of an Entry.
 const (
-	typeChar        = 1
-	typeInt8        = 2
-	typeInt16       = 3
-	typeInt32       = 4
-	typeInt64       = 5
-	typeString      = 6
-	typeBin         = 7
-	typeStringArray = 8
-	typeI18NString  = 9
+	TypeChar        = 1
+	TypeInt8        = 2
+	TypeInt16       = 3
+	TypeInt32       = 4
+	TypeInt64       = 5
+	TypeString      = 6
+	TypeBin         = 7
+	TypeStringArray = 8
+	TypeI18NString  = 9
 )
 
 // typeSizes gives the element size of fixed-size header types; 0 means a
 // NUL-terminated string type.
-var typeSizes = [...]uint32{0: 0, typeChar: 1, typeInt8: 1, typeInt16: 2, typeInt32: 4, typeInt64: 8,
-	typeString: 0, typeBin: 1, typeStringArray: 0, typeI18NString: 0}
+var typeSizes = [...]uint32{0: 0, TypeChar: 1, TypeInt8: 1, TypeInt16: 2, TypeInt32: 4, TypeInt64: 8,
+	TypeString: 0, TypeBin: 1, TypeStringArray: 0, TypeI18NString: 0}
 
 // entry is one index entry of a header.
 type entry struct {
@@ -32,10 +33,12 @@ type entry struct {
 }
 
 // header is one parsed header structure: its index, sorted by tag, and its
-// data store. Every entry has been checked to lie within the data.
+// data store. Every entry has been checked to lie within the data. raw is
+// the whole structure as read, from its magic to its end (with padding).
 type header struct {
 	index []entry
 	data  []byte
+	raw   []byte
 }
 
 // readHeaderAt reads and validates the header structure at off. It returns
@@ -62,11 +65,12 @@ func readHeaderAt(r io.ReaderAt, size, off int64, what string, pad bool) (*heade
 	if end > size {
 		return nil, 0, fmt.Errorf("%s at offset %d: truncated (needs %d bytes, file has %d)", what, off, end, size)
 	}
-	buf := make([]byte, body)
-	if _, err := r.ReadAt(buf, off+introSize); err != nil {
+	raw := make([]byte, end-off)
+	if _, err := r.ReadAt(raw, off); err != nil {
 		return nil, 0, fmt.Errorf("read %s: %w", what, truncated(err))
 	}
-	h := &header{index: make([]entry, il), data: buf[il*16:]}
+	buf := raw[introSize : introSize+body]
+	h := &header{index: make([]entry, il), data: buf[il*16:], raw: raw}
 	for i := range h.index {
 		e := buf[i*16:]
 		h.index[i] = entry{binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:]),
@@ -80,30 +84,38 @@ func readHeaderAt(r io.ReaderAt, size, off int64, what string, pad bool) (*heade
 }
 
 func (h *header) check(e entry) error {
+	_, err := h.end(e)
+	return err
+}
+
+// end returns the offset in the data just past e's values, or why they do
+// not lie within the data.
+func (h *header) end(e entry) (uint32, error) {
 	if e.typ == 0 || e.typ >= uint32(len(typeSizes)) {
-		return fmt.Errorf("tag %d: unknown data type %d", e.tag, e.typ)
+		return 0, fmt.Errorf("tag %d: unknown data type %d", e.tag, e.typ)
 	}
 	if e.count == 0 {
-		return fmt.Errorf("tag %d: no values", e.tag)
+		return 0, fmt.Errorf("tag %d: no values", e.tag)
 	}
 	if uint64(e.offset) > uint64(len(h.data)) {
-		return fmt.Errorf("tag %d: offset %d beyond data (%d bytes)", e.tag, e.offset, len(h.data))
+		return 0, fmt.Errorf("tag %d: offset %d beyond data (%d bytes)", e.tag, e.offset, len(h.data))
 	}
 	if elem := typeSizes[e.typ]; elem > 0 {
-		if uint64(e.offset)+uint64(elem)*uint64(e.count) > uint64(len(h.data)) {
-			return fmt.Errorf("tag %d: %d values at offset %d overrun data", e.tag, e.count, e.offset)
+		end := uint64(e.offset) + uint64(elem)*uint64(e.count)
+		if end > uint64(len(h.data)) {
+			return 0, fmt.Errorf("tag %d: %d values at offset %d overrun data", e.tag, e.count, e.offset)
 		}
-		return nil
+		return uint32(end), nil
 	}
-	rest := h.data[e.offset:]
+	end := e.offset
 	for range e.count {
-		i := strings.IndexByte(string(rest), 0)
+		i := bytes.IndexByte(h.data[end:], 0)
 		if i < 0 {
-			return fmt.Errorf("tag %d: unterminated string", e.tag)
+			return 0, fmt.Errorf("tag %d: unterminated string", e.tag)
 		}
-		rest = rest[i+1:]
+		end += uint32(i) + 1
 	}
-	return nil
+	return end, nil
 }
 
 func (h *header) find(tag int) (entry, bool) {
@@ -122,10 +134,10 @@ func (h *header) has(tag int) bool {
 // strings returns a string or string array tag's values.
 func (h *header) strings(tag int) []string {
 	e, ok := h.find(tag)
-	if !ok || (e.typ != typeString && e.typ != typeStringArray && e.typ != typeI18NString) {
+	if !ok || (e.typ != TypeString && e.typ != TypeStringArray && e.typ != TypeI18NString) {
 		return nil
 	}
-	if e.typ != typeStringArray {
+	if e.typ != TypeStringArray {
 		e.count = 1 // i18n strings: the first is the untranslated one
 	}
 	out := make([]string, 0, e.count)
@@ -155,13 +167,13 @@ func (h *header) uints(tag int) []uint64 {
 	out := make([]uint64, e.count)
 	for i := range out {
 		switch e.typ {
-		case typeChar, typeInt8:
+		case TypeChar, TypeInt8:
 			out[i] = uint64(d[i])
-		case typeInt16:
+		case TypeInt16:
 			out[i] = uint64(binary.BigEndian.Uint16(d[2*i:]))
-		case typeInt32:
+		case TypeInt32:
 			out[i] = uint64(binary.BigEndian.Uint32(d[4*i:]))
-		case typeInt64:
+		case TypeInt64:
 			out[i] = binary.BigEndian.Uint64(d[8*i:])
 		default:
 			return nil
