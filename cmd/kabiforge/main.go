@@ -69,6 +69,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.kabiCommand(),
 		a.configCommand(),
 		a.keyCommand(),
+		a.devCommand(),
 		a.workerCommand(),
 		a.watchCommand(),
 		a.rebuildCommand(),

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/config"
 	"github.com/kabiforge/kabiforge/workflows"
 )
 
@@ -47,28 +50,11 @@ func (a *app) workerCommand() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			acts, err := activities.New(ctx, cfg, c)
+			stop, err := a.startWorkers(ctx, cfg, c, queues)
 			if err != nil {
-				return badInput(err)
+				return err
 			}
-			for _, q := range queues {
-				w := worker.New(c, q, worker.Options{WorkerStopTimeout: 30 * time.Second,
-					MaxConcurrentActivityExecutionSize: activitySlots(q, cfg.Temporal.TaskQueue, cfg.Builder.Concurrency)})
-				if q == cfg.Temporal.TaskQueue {
-					workflows.Register(w)
-				}
-				activities.Register(w, acts)
-				if err := w.Start(); err != nil {
-					return fmt.Errorf("start worker on %s: %w", q, err)
-				}
-				defer w.Stop()
-				a.log.Info().Str("queue", q).Msg("worker polling")
-			}
-			if slices.Contains(queues, cfg.Temporal.TaskQueue) {
-				if err := workflows.EnsureWatchSchedules(ctx, c, cfg); err != nil {
-					return err
-				}
-			}
+			defer stop()
 			<-ctx.Done()
 			a.log.Info().Msg("stopping worker")
 			return nil
@@ -77,6 +63,42 @@ func (a *app) workerCommand() *cobra.Command {
 	addConfigFlag(cmd, &file)
 	cmd.Flags().StringSliceVar(&queues, "queues", nil, "task queues to poll (default: the control queue and every arch's)")
 	return cmd
+}
+
+// startWorkers polls queues with kabiforge's workflows (control queue)
+// and activities, and, with the control queue, ensures the watch schedules.
+func (a *app) startWorkers(ctx context.Context, cfg *config.Config, c client.Client, queues []string) (stop func(), err error) {
+	acts, err := activities.New(ctx, cfg, c)
+	if err != nil {
+		return nil, badInput(err)
+	}
+	var started []worker.Worker
+	stop = func() {
+		for _, w := range started {
+			w.Stop()
+		}
+	}
+	for _, q := range queues {
+		w := worker.New(c, q, worker.Options{WorkerStopTimeout: 30 * time.Second,
+			MaxConcurrentActivityExecutionSize: activitySlots(q, cfg.Temporal.TaskQueue, cfg.Builder.Concurrency)})
+		if q == cfg.Temporal.TaskQueue {
+			workflows.Register(w)
+		}
+		activities.Register(w, acts)
+		if err := w.Start(); err != nil {
+			stop()
+			return nil, fmt.Errorf("start worker on %s: %w", q, err)
+		}
+		started = append(started, w)
+		a.log.Info().Str("queue", q).Msg("worker polling")
+	}
+	if slices.Contains(queues, cfg.Temporal.TaskQueue) {
+		if err := workflows.EnsureWatchSchedules(ctx, c, cfg); err != nil {
+			stop()
+			return nil, err
+		}
+	}
+	return stop, nil
 }
 
 // activitySlots lets the control queue run many light activities at once;
