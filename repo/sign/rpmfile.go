@@ -1,47 +1,27 @@
 package sign
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
-// RPM file layout: a 96-byte lead, the signature header (padded to 8 bytes),
-// the main header, then the compressed payload up to the end of the file.
-const (
-	leadSize    = 96
-	introSize   = 16
-	indexSize   = 16
-	maxTags     = 0xffff     // rpm refuses more index entries than this
-	maxDataSize = 0x0fffffff // and data stores larger than this
-)
+// indexSize is the size of one header index entry.
+const indexSize = 16
 
-var (
-	leadMagic   = []byte{0xed, 0xab, 0xee, 0xdb}
-	headerMagic = []byte{0x8e, 0xad, 0xe8, 0x01}
-)
-
-// Header tag data types.
-const (
-	typeNull = iota
-	typeChar
-	typeInt8
-	typeInt16
-	typeInt32
-	typeInt64
-	typeString
-	typeBin
-	typeStringArray
-	typeI18N
-)
+var headerMagic = []byte{0x8e, 0xad, 0xe8, 0x01}
 
 // Tags used in the signature header (raw values, as stored in the file) and
 // the main header.
 const (
 	tagHeaderSignatures = 62
+	tagHeaderImmutable  = 63
 	tagDSAHeader        = 267 // OpenPGP signature over the main header (DSA, EdDSA)
 	tagRSAHeader        = 268 // OpenPGP signature over the main header (RSA)
 	tagSHA1Header       = 269 // hex SHA-1 of the main header
@@ -63,7 +43,8 @@ type headerEntry struct {
 	data     []byte
 }
 
-// header is a parsed RPM header: its entries and the exact bytes it was read from.
+// header is a parsed RPM header: its entries (without the region markers)
+// and the exact bytes it was read from.
 type header struct {
 	entries map[int32]headerEntry
 	raw     []byte
@@ -78,135 +59,53 @@ type rpmFile struct {
 	dataStart int64 // file offset of the payload
 }
 
-// readRPMHeaders reads the lead, signature header and main header from r,
-// leaving r positioned at the start of the payload.
-func readRPMHeaders(r io.Reader) (*rpmFile, error) {
-	lead := make([]byte, leadSize)
-	if _, err := io.ReadFull(r, lead); err != nil {
-		return nil, fmt.Errorf("read lead: %w", truncated(err))
+// readRPMHeaders reads the lead, signature header and main header of the
+// RPM of the given size in r with rpm.ReadLayout.
+func readRPMHeaders(r io.ReaderAt, size int64) (*rpmFile, error) {
+	l, err := rpm.ReadLayout(r, size)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, fmt.Errorf("file is truncated: %w", err)
 	}
-	if !bytes.Equal(lead[:4], leadMagic) {
-		return nil, errors.New("not an RPM file (bad lead magic)")
-	}
-	sig, err := readHeader(r, true)
-	if err != nil {
-		return nil, fmt.Errorf("signature header: %w", err)
-	}
-	mainStart := int64(leadSize + len(sig.raw))
-	main, err := readHeader(r, false)
-	if err != nil {
-		return nil, fmt.Errorf("main header: %w", err)
-	}
-	return &rpmFile{
-		lead:      lead,
-		sig:       sig,
-		main:      main,
-		mainStart: mainStart,
-		dataStart: mainStart + int64(len(main.raw)),
-	}, nil
-}
-
-func truncated(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return errors.New("file is truncated")
-	}
-	return err
-}
-
-// readHeader reads one header structure; the signature header is padded to
-// a multiple of 8 bytes.
-func readHeader(r io.Reader, padded bool) (*header, error) {
-	intro := make([]byte, introSize)
-	if _, err := io.ReadFull(r, intro); err != nil {
-		return nil, truncated(err)
-	}
-	if !bytes.Equal(intro[:4], headerMagic) {
-		return nil, errors.New("bad header magic")
-	}
-	nindex := binary.BigEndian.Uint32(intro[8:12])
-	hsize := binary.BigEndian.Uint32(intro[12:16])
-	if nindex == 0 || nindex > maxTags || hsize > maxDataSize {
-		return nil, fmt.Errorf("implausible header size (%d entries, %d bytes)", nindex, hsize)
-	}
-	size := int(nindex)*indexSize + int(hsize)
-	if padded {
-		size += (8 - (introSize+size)%8) % 8
-	}
-	// Grow the buffer as data arrives: a corrupt size in a short file must
-	// not allocate the whole claimed size up front.
-	var buf bytes.Buffer
-	buf.Write(intro)
-	if n, err := io.CopyN(&buf, r, int64(size)); err != nil || n != int64(size) {
-		return nil, truncated(io.ErrUnexpectedEOF)
-	}
-	raw := buf.Bytes()
-	entries, err := parseIndex(raw[introSize:introSize+int(nindex)*indexSize], raw[introSize+int(nindex)*indexSize:][:hsize])
 	if err != nil {
 		return nil, err
 	}
-	return &header{entries: entries, raw: raw}, nil
+	return &rpmFile{
+		lead:      l.Lead,
+		sig:       newHeader(l.Signature),
+		main:      newHeader(l.Header),
+		mainStart: l.HeaderStart,
+		dataStart: l.PayloadStart,
+	}, nil
 }
 
-// parseIndex decodes the index entries, bounding every one by the data store.
-// Only binary and string data are sliced exactly; other types keep the bytes
-// from their offset on, which is all this package needs.
-func parseIndex(index, data []byte) (map[int32]headerEntry, error) {
-	entries := make(map[int32]headerEntry, len(index)/indexSize)
-	for i := 0; i < len(index); i += indexSize {
-		e := headerEntry{
-			tag:   int32(binary.BigEndian.Uint32(index[i:])),
-			typ:   int32(binary.BigEndian.Uint32(index[i+4:])),
-			count: int32(binary.BigEndian.Uint32(index[i+12:])),
-		}
-		off := int32(binary.BigEndian.Uint32(index[i+8:]))
-		if e.tag == tagHeaderSignatures || e.tag == 63 { // region markers
+// payloadReader reads f's payload from r, the whole file of size bytes.
+func payloadReader(r io.ReaderAt, f *rpmFile, size int64) io.Reader {
+	return bufio.NewReaderSize(io.NewSectionReader(r, f.dataStart, size-f.dataStart), 64<<10)
+}
+
+// newHeader keys h's entries by tag, leaving out the region markers, which
+// encodeSignatureHeader writes itself.
+func newHeader(h rpm.RawHeader) *header {
+	entries := make(map[int32]headerEntry, len(h.Entries))
+	for _, e := range h.Entries {
+		if e.Tag == tagHeaderSignatures || e.Tag == tagHeaderImmutable {
 			continue
 		}
-		if off < 0 || int(off) > len(data) || e.count < 0 {
-			return nil, fmt.Errorf("tag %d: offset %d outside the header data", e.tag, off)
-		}
-		end, err := entryEnd(e, data, int(off))
-		if err != nil {
-			return nil, err
-		}
-		e.data = data[off:end]
-		entries[e.tag] = e
+		entries[int32(e.Tag)] = headerEntry{tag: int32(e.Tag), typ: int32(e.Type), count: int32(e.Count), data: e.Data}
 	}
-	return entries, nil
-}
-
-func entryEnd(e headerEntry, data []byte, off int) (int, error) {
-	if n := fixedSize(e.typ); n > 0 {
-		end := off + n*int(e.count)
-		if end > len(data) || end < off {
-			return 0, fmt.Errorf("tag %d: data runs past the header", e.tag)
-		}
-		return end, nil
-	}
-	if e.typ != typeString && e.typ != typeStringArray && e.typ != typeI18N {
-		return 0, fmt.Errorf("tag %d: unknown data type %d", e.tag, e.typ)
-	}
-	end := off
-	for range e.count {
-		nul := bytes.IndexByte(data[end:], 0)
-		if nul < 0 {
-			return 0, fmt.Errorf("tag %d: unterminated string", e.tag)
-		}
-		end += nul + 1
-	}
-	return end, nil
+	return &header{entries: entries, raw: h.Bytes}
 }
 
 // fixedSize is the size of one value of a fixed-size type, 0 for strings.
 func fixedSize(typ int32) int {
 	switch typ {
-	case typeNull, typeChar, typeInt8, typeBin:
+	case rpm.TypeChar, rpm.TypeInt8, rpm.TypeBin:
 		return 1
-	case typeInt16:
+	case rpm.TypeInt16:
 		return 2
-	case typeInt32:
+	case rpm.TypeInt32:
 		return 4
-	case typeInt64:
+	case rpm.TypeInt64:
 		return 8
 	}
 	return 0
@@ -215,7 +114,7 @@ func fixedSize(typ int32) int {
 // str returns a string entry's value, or "" when absent or not a string.
 func (h *header) str(tag int32) string {
 	e, ok := h.entries[tag]
-	if !ok || e.typ != typeString && e.typ != typeStringArray || len(e.data) == 0 {
+	if !ok || e.typ != rpm.TypeString && e.typ != rpm.TypeStringArray || len(e.data) == 0 {
 		return ""
 	}
 	return string(e.data[:len(e.data)-1])
@@ -224,7 +123,7 @@ func (h *header) str(tag int32) string {
 // uint32Value returns the first value of an INT32 entry.
 func (h *header) uint32Value(tag int32) (uint32, bool) {
 	e, ok := h.entries[tag]
-	if !ok || e.typ != typeInt32 || len(e.data) < 4 {
+	if !ok || e.typ != rpm.TypeInt32 || len(e.data) < 4 {
 		return 0, false
 	}
 	return binary.BigEndian.Uint32(e.data), true
@@ -233,7 +132,7 @@ func (h *header) uint32Value(tag int32) (uint32, bool) {
 // bin returns a BIN entry's bytes, or nil.
 func (h *header) bin(tag int32) []byte {
 	e, ok := h.entries[tag]
-	if !ok || e.typ != typeBin {
+	if !ok || e.typ != rpm.TypeBin {
 		return nil
 	}
 	return e.data
@@ -269,14 +168,14 @@ func encodeSignatureHeader(entries map[int32]headerEntry) []byte {
 	}
 	nindex := len(tags) + 1
 	trailerOff := int32(data.Len())
-	putEntry(&data, tagHeaderSignatures, typeBin, int32(-indexSize*nindex), indexSize)
+	putEntry(&data, tagHeaderSignatures, rpm.TypeBin, int32(-indexSize*nindex), indexSize)
 
 	var out bytes.Buffer
 	out.Write(headerMagic)
 	out.Write([]byte{0, 0, 0, 0})
 	_ = binary.Write(&out, binary.BigEndian, uint32(nindex))
 	_ = binary.Write(&out, binary.BigEndian, uint32(data.Len()))
-	putEntry(&out, tagHeaderSignatures, typeBin, trailerOff, indexSize)
+	putEntry(&out, tagHeaderSignatures, rpm.TypeBin, trailerOff, indexSize)
 	out.Write(index.Bytes())
 	out.Write(data.Bytes())
 	if pad := out.Len() % 8; pad != 0 {

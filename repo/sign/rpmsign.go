@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bufio"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -14,6 +13,8 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
 // Signer signs RPMs and files with one key. It is safe for concurrent use.
@@ -63,15 +64,14 @@ func (s *Signer) signRPM(src, dst string) error {
 	if !st.Mode().IsRegular() {
 		return errors.New("not a regular file")
 	}
-	br := bufio.NewReaderSize(in, 64<<10)
-	f, err := readRPMHeaders(br)
+	f, err := readRPMHeaders(in, st.Size())
 	if err != nil {
 		return err
 	}
 	if err := checkHeaderDigests(f); err != nil {
 		return err
 	}
-	sigs, err := s.rpmSignatures(f, br)
+	sigs, err := s.rpmSignatures(f, payloadReader(in, f, st.Size()))
 	if err != nil {
 		return err
 	}
@@ -122,13 +122,13 @@ func (s *Signer) rpmSignatures(f *rpmFile, r io.Reader) (map[int32]headerEntry, 
 	if err != nil {
 		return nil, err
 	}
-	entries[int32(headerTag)] = headerEntry{tag: int32(headerTag), typ: typeBin, count: int32(len(sig)), data: sig}
+	entries[int32(headerTag)] = headerEntry{tag: int32(headerTag), typ: rpm.TypeBin, count: int32(len(sig)), data: sig}
 	if whole != nil { // no payload digest: sign header and payload too
 		sig, err := makeSignature(whole, key, created)
 		if err != nil {
 			return nil, err
 		}
-		entries[wholeTag] = headerEntry{tag: wholeTag, typ: typeBin, count: int32(len(sig)), data: sig}
+		entries[wholeTag] = headerEntry{tag: wholeTag, typ: rpm.TypeBin, count: int32(len(sig)), data: sig}
 	}
 	return entries, nil
 }

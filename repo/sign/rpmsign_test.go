@@ -65,7 +65,7 @@ func TestTamperedRPMFailsVerification(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := readRPMHeaders(strings.NewReader(string(data)))
+	f, err := readRPMHeaders(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestSignRefusesBadPackagesAndLeavesNothingBehind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := readRPMHeaders(strings.NewReader(string(data)))
+	f, err := readRPMHeaders(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package sign
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"hash"
@@ -42,8 +41,11 @@ func (kr *Keyring) verifyRPM(path string) ([]RPMSignature, error) {
 		return nil, err
 	}
 	defer in.Close()
-	br := bufio.NewReaderSize(in, 64<<10)
-	f, err := readRPMHeaders(br)
+	st, err := in.Stat()
+	if err != nil {
+		return nil, err
+	}
+	f, err := readRPMHeaders(in, st.Size())
 	if err != nil {
 		return nil, err
 	}
@@ -72,7 +74,7 @@ func (kr *Keyring) verifyRPM(path string) ([]RPMSignature, error) {
 	if len(pending) == 0 {
 		return nil, errors.New("package is not signed")
 	}
-	if err := checkPayload(f, br, whole...); err != nil {
+	if err := checkPayload(f, payloadReader(in, f, st.Size()), whole...); err != nil {
 		return nil, err
 	}
 	payloadCovered := false
