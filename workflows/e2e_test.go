@@ -411,4 +411,34 @@ func TestEndToEnd(t *testing.T) {
 	}
 	p.checkHistory("kernel/" + kernelD)
 	p.checkHistory(activities.RepoPublishID(repoName))
+
+	// A kernel whose SRPM upstream is broken fails; the watch does not
+	// retry it, a rebuild by hand does once the SRPM is fixed; a kernel
+	// already published is refused.
+	const kernelE = "4.18.0-80.11.2.el8_0"
+	bad := filepath.Join(p.upstream, "kernel-"+kernelE+".src.rpm")
+	if err := os.WriteFile(bad, []byte("not an rpm"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.watch()
+	ctx := context.Background()
+	if err := p.c.GetWorkflow(ctx, workflows.KernelID(kernelE), "").Get(ctx, nil); err == nil {
+		t.Fatal("a broken SRPM was rebuilt")
+	}
+	if res := p.watch(); !slices.Contains(res.Skipped, workflows.KernelID(kernelE)) {
+		t.Errorf("watch after the failure: %+v, want %s skipped", res, kernelE)
+	}
+	os.Remove(bad)
+	p.addKernel(demo.NextKernel(b, kernelE, "none"))
+	pkg := activities.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.11.2.el8_0", Arch: "src", Location: filepath.Base(bad), Size: -1}
+	if _, err := workflows.StartRebuild(ctx, p.c, p.plan, pkg); err != nil {
+		t.Fatalf("rebuild by hand after a failure: %v", err)
+	}
+	if res := p.result(kernelE); res.Stage != workflows.StagePublished {
+		t.Errorf("E rebuilt by hand: %+v", res)
+	}
+	pkg.Release = "80.1.2.el8_0"
+	if _, err := workflows.StartRebuild(ctx, p.c, p.plan, pkg); err == nil {
+		t.Error("a published kernel was started again")
+	}
 }

@@ -83,6 +83,7 @@ func (r *rebuild) stage(s string) {
 	if err != nil {
 		workflow.GetLogger(r.ctx).Warn("upsert search attributes", "error", err)
 	}
+	workflow.GetLogger(r.ctx).Info("stage", "KernelNVR", r.vr, "KabiStage", s, "KmodsFailed", r.st.kmodsFailed())
 }
 
 func (r *rebuild) run() (RebuildResult, error) {
