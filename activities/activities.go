@@ -64,6 +64,8 @@ type Activities struct {
 	WorkDir string
 	// Host names this worker in provenance; "" means os.Hostname().
 	Host string
+	// Metrics, when set, receives build, publish and kABI measurements.
+	Metrics Metrics
 }
 
 func (a *Activities) tempDir(pattern string) (string, func(), error) {

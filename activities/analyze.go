@@ -72,6 +72,15 @@ func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (Analysis, er
 		}
 		out.Kmods = append(out.Kmods, kv)
 	}
+	if a.Metrics != nil {
+		broken := 0
+		for _, v := range verdicts {
+			if !v.Compatible {
+				broken++
+			}
+		}
+		a.Metrics.KabiBreaks(in.Arch, broken)
+	}
 	if err := a.storeReport(ctx, in, &out, delta, verdicts); err != nil {
 		return Analysis{}, err
 	}

@@ -56,10 +56,17 @@ func (a *Activities) Build(ctx context.Context, in BuildInput) (BuildOutput, err
 	hb := newHeartbeater(ctx)
 	req.OnLog = hb.line
 	stop := hb.run()
+	started := time.Now()
 	res, err := a.Builder.Build(ctx, req)
 	stop()
 	if err != nil {
-		return BuildOutput{}, classify("build "+in.Label+" for "+in.Arch, err)
+		err = classify("build "+in.Label+" for "+in.Arch, err)
+	}
+	if a.Metrics != nil {
+		a.Metrics.BuildDone(in.Arch, buildOutcome(err), time.Since(started))
+	}
+	if err != nil {
+		return BuildOutput{}, err
 	}
 	out := BuildOutput{Host: a.host(), Builder: a.BuilderName, Duration: res.Duration}
 	for _, p := range res.RPMs {

@@ -63,3 +63,15 @@ func classify(op string, err error) error {
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }
+
+// appErrorType returns the type of the ApplicationError in err.
+func appErrorType(err error) (string, bool) {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Type(), true
+	}
+	if errors.Is(err, context.Canceled) {
+		return "Cancelled", true
+	}
+	return "", false
+}

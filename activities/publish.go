@@ -87,8 +87,12 @@ func (a *Activities) Publish(ctx context.Context, req PublishRequest) (PublishRe
 		return PublishResult{}, badInput(err)
 	}
 	stop := newHeartbeater(ctx).run()
+	started := time.Now()
 	res, err := p.Publish(ctx, publish.ChangeSet{Add: paths})
 	stop()
+	if a.Metrics != nil {
+		a.Metrics.PublishDone(req.Repository, err == nil, time.Since(started))
+	}
 	if err != nil {
 		return PublishResult{}, classify("publish to "+req.Repository, err)
 	}

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -74,7 +76,8 @@ func TestPipelineCommands(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { _, err := runCLI(ctx, "worker", "--config", cfg); done <- err }()
+	metrics := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
+	go func() { _, err := runCLI(ctx, "worker", "--config", cfg, "--metrics", metrics); done <- err }()
 	defer func() {
 		stop()
 		if err := <-done; err != nil {
@@ -109,6 +112,18 @@ func TestPipelineCommands(t *testing.T) {
 	out, err := runCLI(context.Background(), "status", "kernel-4.18.0-80.el8", "--config", cfg)
 	if err != nil || !strings.Contains(out, "kernel 4.18.0-80.el8: published") || !strings.Contains(out, "kmod fragiledrv: rebuilt") {
 		t.Errorf("status: %v\n%s", err, out)
+	}
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`kabiforge_builds_total{arch="x86_64",outcome="ok"} 4`,
+		`kabiforge_publish_duration_seconds_count{outcome="ok",repository="el8"} 1`, `kabiforge_kabi_breaks_total{arch="x86_64"} 0`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
 	}
 	var ee *exitError
 	if _, err := runCLI(context.Background(), "reject", "4.18.0-80.el8", "--config", cfg); !errors.As(err, &ee) || ee.code != 2 {

@@ -19,6 +19,7 @@ import (
 func (a *app) workerCommand() *cobra.Command {
 	var file string
 	var queues []string
+	var metrics string
 	cmd := &cobra.Command{
 		Use:   "worker",
 		Short: "Run a worker: the pipeline workflows and/or the builds of some arches",
@@ -32,6 +33,9 @@ func (a *app) workerCommand() *cobra.Command {
 			cfg, err := a.loadConfig(file)
 			if err != nil {
 				return err
+			}
+			if metrics != "" {
+				cfg.HTTP.Metrics = metrics
 			}
 			all := []string{cfg.Temporal.TaskQueue}
 			for _, arch := range cfg.Arches {
@@ -62,6 +66,7 @@ func (a *app) workerCommand() *cobra.Command {
 	}
 	addConfigFlag(cmd, &file)
 	cmd.Flags().StringSliceVar(&queues, "queues", nil, "task queues to poll (default: the control queue and every arch's)")
+	cmd.Flags().StringVar(&metrics, "metrics", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9090 (default http.metrics)")
 	return cmd
 }
 
@@ -71,6 +76,13 @@ func (a *app) startWorkers(ctx context.Context, cfg *config.Config, c client.Cli
 	acts, err := activities.New(ctx, cfg, c)
 	if err != nil {
 		return nil, badInput(err)
+	}
+	if cfg.HTTP.Metrics != "" {
+		m := newPromMetrics()
+		if err := a.serveMetrics(ctx, cfg.HTTP.Metrics, m); err != nil {
+			return nil, err
+		}
+		acts.Metrics = m
 	}
 	var started []worker.Worker
 	stop = func() {
