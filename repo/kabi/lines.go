@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	"unicode/utf8"
 )
 
@@ -23,6 +24,22 @@ func readText(r io.Reader, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: larger than %d bytes", name, maxText)
 	}
 	return data, nil
+}
+
+// readTextFile reads the file at path like readText, decompressed when it
+// is gzip, xz or zstd.
+func readTextFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r, err := decompress(f, path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return readText(r, path)
 }
 
 // eachLine calls fn with every line of r (without its newline) and its

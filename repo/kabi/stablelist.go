@@ -3,7 +3,6 @@ package kabi
 import (
 	"bytes"
 	"io"
-	"os"
 	"sort"
 	"strings"
 )
@@ -97,22 +96,12 @@ func ParseStablelist(r io.Reader, name string) (*Stablelist, error) {
 // Module.symvers format (a Module.kabi_<arch>) is also accepted: its symbols
 // are the list.
 func ReadStablelist(path string) (*Stablelist, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	r, err := decompress(f, path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	data, err := readText(r, path)
+	data, err := readTextFile(path)
 	if err != nil {
 		return nil, err
 	}
 	if bytes.HasPrefix(data, []byte("0x")) {
-		abi, err := ParseSymvers(bytes.NewReader(data), path)
+		abi, err := parseSymvers(data, path)
 		if err != nil {
 			return nil, err
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -23,10 +22,15 @@ func ParseSymvers(r io.Reader, name string) (*ABI, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseSymvers(data, name)
+}
+
+// parseSymvers is ParseSymvers of data already in memory.
+func parseSymvers(data []byte, name string) (*ABI, error) {
 	rows := bytes.Count(data, []byte{'\n'}) + 1
 	abi := newABI(name, rows)
 	lineOf := make([]int, 0, rows) // line of each symbol, by position
-	err = eachLineOf(data, name, func(n int, line string) error {
+	err := eachLineOf(data, name, func(n int, line string) error {
 		s, err := parseSymversRow(line)
 		if err != nil {
 			return parseErr(name, n, "%v", err)
@@ -48,17 +52,11 @@ func ParseSymvers(r io.Reader, name string) (*ABI, error) {
 // whose name starts with "Module.kabi" is a stablelist with CRCs: all its
 // symbols are marked stablelisted.
 func ReadSymversFile(path string) (*ABI, error) {
-	f, err := os.Open(path)
+	data, err := readTextFile(path)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r, err := decompress(f, path)
-	if err != nil {
-		return nil, err
-	}
-	defer r.Close()
-	abi, err := ParseSymvers(r, path)
+	abi, err := parseSymvers(data, path)
 	if err != nil {
 		return nil, err
 	}
