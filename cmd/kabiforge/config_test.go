@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,24 +8,11 @@ import (
 	"testing"
 )
 
-// runConfigCLI runs the kabiforge CLI with args and returns stdout and the error.
-func runConfigCLI(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	a := &app{}
-	root := a.rootCommand()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
-
 func TestConfigExampleThenCheck(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	t.Setenv("KABIFORGE_CONFIG", "")
-	example, err := runConfigCLI(t, "config", "example")
+	example, err := runInProcess(t, "config", "example")
 	if err != nil || !strings.Contains(example, "temporal:") {
 		t.Fatalf("config example: %v\n%s", err, example)
 	}
@@ -39,7 +24,7 @@ func TestConfigExampleThenCheck(t *testing.T) {
 		{"config", "check", "kabiforge.yaml"},
 		{"config", "check", "--config", filepath.Join(dir, "kabiforge.yaml")},
 	} {
-		out, err := runConfigCLI(t, args...)
+		out, err := runInProcess(t, args...)
 		if err != nil || out != "ok\n" {
 			t.Errorf("%v: %q, %v", args, out, err)
 		}
@@ -50,7 +35,7 @@ func TestConfigCheckReportsEveryProblemWithExit2(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(file, []byte("temporal:\n  adress: x\nsources:\n  - {name: a, url: \"ftp://m/s\", unsigned: true}\n"), 0o644)
-	out, err := runConfigCLI(t, "config", "check", file)
+	out, err := runInProcess(t, "config", "check", file)
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != 2 {
 		t.Fatalf("want exit code 2, got %v (out %q)", err, out)
@@ -75,7 +60,7 @@ func TestConfigCheckFromEnvironment(t *testing.T) {
 	file := filepath.Join(dir, "k.yaml")
 	os.WriteFile(file, []byte("log_level: loud\n"), 0o644)
 	t.Setenv("KABIFORGE_CONFIG", file)
-	_, err := runConfigCLI(t, "config", "check")
+	_, err := runInProcess(t, "config", "check")
 	if err == nil || !strings.Contains(err.Error(), file+`:1: log_level: "loud" is not one of debug, info, warn or error`) {
 		t.Errorf("$KABIFORGE_CONFIG not checked: %v", err)
 	}

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,26 +12,14 @@ import (
 )
 
 // runKabi runs `kabiforge kabi args...` in process and returns its output
-// and exit code.
+// (with the error, if any, as a last line) and exit code.
 func runKabi(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	a := &app{}
-	root := a.rootCommand()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
-	root.SetArgs(append([]string{"--log-json", "--log-level", "warn", "kabi"}, args...))
-	err := root.ExecuteContext(context.Background())
-	code := 0
+	out, err := runInProcess(t, append([]string{"kabi"}, args...)...)
 	if err != nil {
-		code = 1
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		out.WriteString("error: " + err.Error() + "\n")
+		out += "error: " + err.Error() + "\n"
 	}
-	return out.String(), code
+	return out, exitCode(err)
 }
 
 func c8List(t *testing.T, nvr string) string {
