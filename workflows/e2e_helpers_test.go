@@ -1,0 +1,183 @@
+package workflows_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/kabiforge/kabiforge/internal/demo"
+	"github.com/kabiforge/kabiforge/workflows"
+)
+
+// watch runs KernelWatch once, as the schedule does.
+func (p *pipeline) watch() workflows.WatchResult {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: p.plan.ControlQueue},
+		workflows.KernelWatchWorkflow, workflows.WatchInput{Source: "upstream",
+			Streams: []workflows.WatchStream{{Version: "4.18.0", Release: "*.el8*", Plan: p.plan}}})
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	var res workflows.WatchResult
+	if err := run.Get(ctx, &res); err != nil {
+		p.t.Fatalf("watch: %v", err)
+	}
+	return res
+}
+
+// result waits for a kernel's rebuild to finish.
+func (p *pipeline) result(vr string) workflows.RebuildResult {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	var res workflows.RebuildResult
+	if err := p.c.GetWorkflow(ctx, workflows.KernelID(vr), "").Get(ctx, &res); err != nil {
+		p.t.Fatalf("rebuild %s: %v", vr, err)
+	}
+	return res
+}
+
+func (p *pipeline) status(vr string) workflows.Status {
+	p.t.Helper()
+	s, err := workflows.GetStatus(context.Background(), p.c, vr)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return s
+}
+
+// waitStage polls the status query until the rebuild reaches stage.
+func (p *pipeline) waitStage(vr, stage string) workflows.Status {
+	p.t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		s, err := workflows.GetStatus(context.Background(), p.c, vr)
+		if err == nil && s.Stage == stage {
+			return s
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s never reached %s: %+v %v", vr, stage, s, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// listed returns the workflow IDs a visibility query finds, waiting for
+// visibility to catch up with want.
+func (p *pipeline) listed(query string, want int) []string {
+	p.t.Helper()
+	var ids []string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		ids = nil
+		it, err := p.c.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			p.t.Fatalf("list %q: %v", query, err)
+		}
+		for _, e := range it.Executions {
+			ids = append(ids, e.Execution.WorkflowId)
+		}
+		if len(ids) == want || time.Now().After(deadline) {
+			return ids
+		}
+	}
+}
+
+// activityTime sums the run time of the activities of one type in a history.
+func (p *pipeline) activityTime(id, activityType string) time.Duration {
+	p.t.Helper()
+	var total time.Duration
+	started := map[int64]time.Time{}
+	scheduled := map[int64]string{}
+	it := p.c.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		switch {
+		case e.GetActivityTaskScheduledEventAttributes() != nil:
+			scheduled[e.EventId] = e.GetActivityTaskScheduledEventAttributes().ActivityType.GetName()
+		case e.GetActivityTaskStartedEventAttributes() != nil:
+			started[e.GetActivityTaskStartedEventAttributes().ScheduledEventId] = e.EventTime.AsTime()
+		case e.GetActivityTaskCompletedEventAttributes() != nil:
+			id := e.GetActivityTaskCompletedEventAttributes().ScheduledEventId
+			if scheduled[id] == activityType {
+				total += e.EventTime.AsTime().Sub(started[id])
+			}
+		}
+	}
+	if total == 0 {
+		p.t.Fatalf("%s ran no %s activity", id, activityType)
+	}
+	return total
+}
+
+// historyJSON exports a workflow's history as the replayer reads it.
+func (p *pipeline) historyJSON(id string) []byte {
+	p.t.Helper()
+	it := p.c.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	var h historypb.History
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		h.Events = append(h.Events, e)
+	}
+	data, err := protojson.MarshalOptions{Indent: " "}.Marshal(&h)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return data
+}
+
+// checkHistory fails when a history holds key material or the passphrase,
+// and records it under testdata/history (the workflow ID, "/" spelled "~")
+// when asked to.
+func (p *pipeline) checkHistory(id string) {
+	p.t.Helper()
+	data := p.historyJSON(id)
+	for _, secret := range []string{"PRIVATE KEY BLOCK", passphrase, strings.Split(p.keyArmor, "\n")[3]} {
+		if bytes.Contains(data, []byte(secret)) {
+			p.t.Errorf("history of %s holds secret material %q", id, secret)
+		}
+	}
+	if os.Getenv(EnvRecord) == "1" {
+		if err := os.WriteFile(filepath.Join("testdata", "history", strings.ReplaceAll(id, "/", "~")+".json"), data, 0o644); err != nil {
+			p.t.Fatal(err)
+		}
+	}
+}
+
+func (p *pipeline) addKernel(k demo.Kernel) {
+	p.t.Helper()
+	if _, err := demo.KernelSRPM(p.upstream, k); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// withoutSymbol is k with one export removed: kmods using it cannot build.
+func withoutSymbol(k demo.Kernel, nvr, sym string) demo.Kernel {
+	k = demo.NextKernel(k, nvr, "none-changed")
+	k.Symbols = slices.DeleteFunc(slices.Clone(k.Symbols), func(s demo.Symbol) bool { return s.Name == sym })
+	return k
+}
+
+func (p *pipeline) repomd() []byte {
+	data, err := os.ReadFile(filepath.Join(p.repoDir, "repodata", "repomd.xml"))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	return data
+}
