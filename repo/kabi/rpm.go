@@ -11,7 +11,9 @@ import (
 
 // ParseSymbolDep reads a kABI dependency, `kernel(sym) = 0xCRC` or
 // `ksym(sym) = 0xCRC`, as kernel-core Provides and kmods Require them. ok is
-// false for any other dependency (including an unversioned kernel(sym)).
+// false for any other dependency, including an unversioned kernel(sym) and a
+// package-level one such as `kernel(x86-64) = 4.18.0-80.el8` whose value is
+// not a CRC.
 func ParseSymbolDep(d rpm.Dep) (n Need, ok bool, err error) {
 	var inner string
 	for _, prefix := range []string{"kernel(", "ksym("} {
@@ -20,14 +22,8 @@ func ParseSymbolDep(d rpm.Dep) (n Need, ok bool, err error) {
 			break
 		}
 	}
-	if !ok || d.Flags == 0 {
+	if !ok || d.Flags&(rpm.LT|rpm.GT|rpm.EQ) != rpm.EQ || d.Epoch != "" || d.Release != "" {
 		return Need{}, false, nil
-	}
-	if err := checkName("symbol", inner); err != nil || strings.ContainsAny(inner, "()") {
-		return Need{}, false, fmt.Errorf("dependency %q: bad symbol name", d.String())
-	}
-	if d.Flags&(rpm.LT|rpm.GT|rpm.EQ) != rpm.EQ || d.Epoch != "" || d.Release != "" {
-		return Need{}, false, fmt.Errorf("dependency %q: want %s = 0xCRC", d.String(), d.Name)
 	}
 	v := d.Version
 	if !strings.HasPrefix(v, "0x") {
@@ -35,7 +31,10 @@ func ParseSymbolDep(d rpm.Dep) (n Need, ok bool, err error) {
 	}
 	crc, err := parseCRC(v)
 	if err != nil {
-		return Need{}, false, fmt.Errorf("dependency %q: %v", d.String(), err)
+		return Need{}, false, nil
+	}
+	if err := checkName("symbol", inner); err != nil || strings.ContainsAny(inner, "()") {
+		return Need{}, false, fmt.Errorf("dependency %q: bad symbol name", d.String())
 	}
 	return Need{Name: inner, CRC: crc, HasCRC: true}, true, nil
 }
