@@ -13,9 +13,12 @@ tools:
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kabiforge ./cmd/kabiforge
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kabiforge-devserver ./cmd/kabiforge-devserver
 
+# The main job on the embedded default: dev server + UI, worker, repo server,
+# demo kernels and kmods seeded upstream. Stop it with Ctrl-C.
 demo: tools build
-	bash scripts/demo.sh
+	$(BIN)/kabiforge dev --demo
 
 test: tools
 	$(GO) vet ./...

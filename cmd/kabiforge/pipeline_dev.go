@@ -18,6 +18,7 @@ import (
 	"github.com/kabiforge/kabiforge/config"
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devproc"
+	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/serve"
 	"github.com/kabiforge/kabiforge/repo/store"
 	"github.com/kabiforge/kabiforge/workflows"
@@ -168,14 +169,24 @@ func (a *app) printDevBanner(w io.Writer, cfg *config.Config, ui string) {
 	fmt.Fprintf(w, "Temporal UI:  %s\n", ui)
 	for _, r := range cfg.Stores.Repositories {
 		fmt.Fprintf(w, "repository:   %s\n", r.BaseURL)
-		fmt.Fprintf(w, "install with: sudo curl -o /etc/yum.repos.d/%s.repo %s%s.repo && sudo dnf install kernel-core\n",
-			r.Name, r.BaseURL, r.Name)
+		fmt.Fprintf(w, "install with: %s\n", installLine(cfg, r))
 	}
 	for _, s := range cfg.Sources {
 		if d := sourceDir(s); d != "" {
 			fmt.Fprintf(w, "upstream:     drop kernel SRPMs into %s\n", d)
 		}
 	}
+}
+
+// installLine is the shell line that installs the kernel and every
+// configured kmod from a repository on a dnf machine.
+func installLine(cfg *config.Config, r config.Repository) string {
+	pkgs := []string{"kernel-core"}
+	for _, k := range cfg.Kmods {
+		pkgs = append(pkgs, k.Package)
+	}
+	return fmt.Sprintf("sudo curl -o /etc/yum.repos.d/%s.repo %s%s && sudo dnf install %s",
+		r.Name, r.BaseURL, publish.RepoFileKey(r.Name), strings.Join(pkgs, " "))
 }
 
 // sourceDir is the local folder of a dir source, "" for other kinds.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,12 +35,8 @@ func TestDevDemo(t *testing.T) {
 	}
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var out string
-	go func() {
-		var err error
-		out, err = runCLI(ctx, "dev", "--demo", "--config", cfg)
-		done <- err
-	}()
+	var out lockedBuffer
+	go func() { done <- runCLITo(ctx, &out, "dev", "--demo", "--config", cfg) }()
 	next := "4.18.0-80.1.2.el8_0"
 	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(time.Second) {
 		st, err := runCLI(context.Background(), "status", next, "--config", cfg)
@@ -50,7 +48,7 @@ func TestDevDemo(t *testing.T) {
 		}
 		select {
 		case err := <-done:
-			t.Fatalf("dev ended: %v\n%s", err, out)
+			t.Fatalf("dev ended: %v\n%s", err, out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -58,18 +56,62 @@ func TestDevDemo(t *testing.T) {
 		}
 	}
 	base := "http://" + repoAddr + "/el8/"
+	repoURL, pkgs := parseInstallLine(t, out.String())
+	repoFile := httpGet(t, repoURL)
+	if !strings.Contains(repoFile, "gpgcheck=1") || !strings.Contains(repoFile, "repo_gpgcheck=1") {
+		t.Fatalf("published .repo file does not check signatures:\n%s", repoFile)
+	}
 	root := testutil.NewDNFRoot(t)
-	root.AddRepo(testutil.Repo{Name: "el8", BaseURL: base, GPGKey: base + "RPM-GPG-KEY-el8"})
-	if o, err := root.Install("kernel-core-"+next, "kmod-stabledrv", "kmod-fragiledrv", "kmod-tunabledrv"); err != nil {
-		t.Errorf("dnf install over HTTP: %v\n%s", err, o)
+	root.AddRepoFile(repoFile)
+	if o, err := root.Install(pkgs...); err != nil {
+		t.Errorf("dnf install as the banner says (%v): %v\n%s", pkgs, err, o)
+	}
+	if got := strings.Join(root.Installed(t), " "); !strings.Contains(got, "kernel-core-"+strings.TrimPrefix(next, "kernel-")) {
+		t.Errorf("installed %s, want kernel-core %s", got, next)
 	}
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("dev: %v", err)
 	}
 	for _, want := range []string{"Temporal UI:  http://127.0.0.1:", "repository:   " + base, "el8.repo"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("banner lacks %q:\n%s", want, out)
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, out.String())
 		}
 	}
+}
+
+// parseInstallLine finds the banner's "install with:" line, which reads
+// "sudo curl -o /etc/yum.repos.d/N.repo URL && sudo dnf install PKG...", and
+// returns the .repo URL and the packages.
+func parseInstallLine(t *testing.T, banner string) (repoURL string, pkgs []string) {
+	t.Helper()
+	for _, line := range strings.Split(banner, "\n") {
+		rest, ok := strings.CutPrefix(line, "install with: ")
+		if !ok {
+			continue
+		}
+		curl, dnf, ok := strings.Cut(rest, " && ")
+		f := strings.Fields(curl)
+		d := strings.Fields(dnf)
+		if !ok || len(f) != 5 || f[1] != "curl" || len(d) < 4 || d[1] != "dnf" || d[2] != "install" {
+			t.Fatalf("install line not as documented: %q", line)
+		}
+		return f[4], d[3:]
+	}
+	t.Fatalf("banner has no install line:\n%s", banner)
+	return "", nil
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return string(b)
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -22,14 +23,37 @@ import (
 
 // runCLI runs the kabiforge CLI with args under ctx.
 func runCLI(ctx context.Context, args ...string) (string, error) {
+	var out bytes.Buffer
+	err := runCLITo(ctx, &out, args...)
+	return out.String(), err
+}
+
+// runCLITo runs kabiforge in process with its output going to w.
+func runCLITo(ctx context.Context, w io.Writer, args ...string) error {
 	a := &app{}
 	root := a.rootCommand()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&out)
+	root.SetOut(w)
+	root.SetErr(w)
 	root.SetArgs(append(args, "--log-level", "warn"))
-	err := root.ExecuteContext(ctx)
-	return out.String(), err
+	return root.ExecuteContext(ctx)
+}
+
+// lockedBuffer is a buffer one goroutine writes while another reads.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 const pipelineConfig = `data_dir: %[1]s

@@ -63,6 +63,15 @@ func (r *DNFRoot) AddRepo(repo Repo) {
 	}
 }
 
+// AddRepoFile adds the sections of a .repo file, as published for users,
+// to the root's dnf.conf.
+func (r *DNFRoot) AddRepoFile(content string) {
+	r.repos = append(r.repos, content)
+	if err := os.WriteFile(r.Conf, []byte(strings.Join(r.repos, "\n")), 0o644); err != nil {
+		panic(err)
+	}
+}
+
 // Run runs dnf with the root's configuration and returns its combined output.
 func (r *DNFRoot) Run(args ...string) (string, error) {
 	argv := append([]string{"-y", "-q", "--installroot", r.Root, "-c", r.Conf, "--releasever", "8",

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -173,7 +174,7 @@ func (p *Publisher) writeCompanions(ctx context.Context) error {
 	if p.cfg.BaseURL == "" {
 		return nil
 	}
-	return p.putIfChanged(ctx, RepoFileKey(p.cfg.Name), RepoFile(p.cfg.Name, p.cfg.BaseURL))
+	return p.putIfChanged(ctx, RepoFileKey(p.cfg.Name), RepoFile(p.cfg.Name, p.cfg.BaseURL, strings.TrimSuffix(p.cfg.BaseURL, "/")+"/"+KeyFileKey(p.cfg.Name)))
 }
 
 // releaseCache builds the release package at most once per publish.
@@ -200,7 +201,7 @@ func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry
 	if err != nil {
 		return nil, err
 	}
-	path, err := buildReleaseRPM(ctx, c.dir, p.cfg.Name, key, RepoFile(p.cfg.Name, p.cfg.BaseURL), p.cfg.Signer)
+	path, err := buildReleaseRPM(ctx, c.dir, p.cfg.Name, key, RepoFile(p.cfg.Name, p.cfg.BaseURL, InstalledKeyURL(p.cfg.Name)), p.cfg.Signer)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,9 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
 // KeyFileKey is the store key of a repository's public key.
 func KeyFileKey(name string) string { return "RPM-GPG-KEY-" + name }
 
+// InstalledKeyURL is where the <name>-release package installs the public key.
+func InstalledKeyURL(name string) string { return "file:///etc/pki/rpm-gpg/" + KeyFileKey(name) }
+
 // RepoFileKey is the store key of a repository's dnf .repo file.
 func RepoFileKey(name string) string { return name + ".repo" }
 
@@ -34,16 +37,16 @@ func publicKey(s *sign.Signer) ([]byte, error) {
 }
 
 // RepoFile returns the dnf .repo file of a repository at baseURL whose
-// key is installed as /etc/pki/rpm-gpg/RPM-GPG-KEY-<name>.
-func RepoFile(name, baseURL string) []byte {
+// packages and repomd.xml are signed by the key at gpgKeyURL.
+func RepoFile(name, baseURL, gpgKeyURL string) []byte {
 	return fmt.Appendf(nil, `[%s]
 name=%s
 baseurl=%s
 enabled=1
 gpgcheck=1
 repo_gpgcheck=1
-gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-%s
-`, name, name, strings.TrimSuffix(baseURL, "/")+"/", name)
+gpgkey=%s
+`, name, name, strings.TrimSuffix(baseURL, "/")+"/", gpgKeyURL)
 }
 
 // buildReleaseRPM builds and signs <name>-release, a noarch package that
