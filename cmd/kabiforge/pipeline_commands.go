@@ -73,8 +73,11 @@ func (a *app) retryKmodCommand() *cobra.Command {
 // statusCommand prints a rebuild's status.
 func (a *app) statusCommand() *cobra.Command {
 	var asJSON bool
-	cmd := a.pipelineCommand("status NVR", "Show a kernel rebuild's stage, arches, kmods and kABI summary", cobra.ExactArgs(1),
+	cmd := a.pipelineCommand("status [NVR]", "List recent kernel rebuilds, or show one's stage, arches, kmods and kABI summary", cobra.MaximumNArgs(1),
 		func(cmd *cobra.Command, _ *config.Config, c client.Client, args []string) error {
+			if len(args) == 0 {
+				return listRebuilds(cmd, c, asJSON)
+			}
 			s, err := workflows.GetStatus(cmd.Context(), c, args[0])
 			if err != nil {
 				return err
@@ -101,6 +104,31 @@ func (a *app) statusCommand() *cobra.Command {
 		})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// listRebuilds prints the newest kernel rebuilds, one line each.
+func listRebuilds(cmd *cobra.Command, c client.Client, asJSON bool) error {
+	list, err := workflows.ListRebuilds(cmd.Context(), c, 20)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if asJSON {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(list)
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(out, "no kernel rebuilds yet")
+	}
+	for _, r := range list {
+		broken := ""
+		if r.Broken {
+			broken = " kABI broken"
+		}
+		fmt.Fprintf(out, "%-28s %-10s %-20s kmods failed %d%s\n", r.KernelNVR, r.Status, r.Stage, r.KmodsFailed, broken)
+	}
+	return nil
 }
 
 func printUnits(out interface{ Write([]byte) (int, error) }, kind string, units map[string]workflows.Unit) {

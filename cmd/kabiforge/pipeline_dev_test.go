@@ -69,6 +69,17 @@ func TestDevDemo(t *testing.T) {
 	if got := strings.Join(root.Installed(t), " "); !strings.Contains(got, "kernel-core-"+strings.TrimPrefix(next, "kernel-")) {
 		t.Errorf("installed %s, want kernel-core %s", got, next)
 	}
+	// status with no NVR lists both rebuilds from their search attributes.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		list, err := runCLI(context.Background(), "status", "--config", cfg)
+		if err == nil && strings.Contains(list, next+" ") && strings.Contains(list, "4.18.0-80.el8 ") &&
+			strings.Contains(list, workflows.StagePublished) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status lists no rebuilds: %v\n%s", err, list)
+		}
+	}
 	stop()
 	if err := <-done; err != nil {
 		t.Errorf("dev: %v", err)
