@@ -4,7 +4,7 @@
 #   docker run --privileged -v kabiforge-mock:/var/lib/mock -v kabiforge-mock-cache:/var/cache/mock \
 #     -v /etc/kabiforge:/etc/kabiforge:ro kabiforge-worker --config /etc/kabiforge/config.yaml --queues build-x86_64
 #
-# See internal/build/README.md ("Running the worker image") for the privileges mock needs.
+# See README.md ("The worker image") for the privileges mock needs.
 
 # ---- Stage 1: build the binary with the Go toolchain (static, no cgo).
 FROM docker.io/library/golang:1.26-bookworm AS build
