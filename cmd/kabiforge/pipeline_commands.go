@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path"
 	"sort"
 	"strings"
 
@@ -185,10 +186,13 @@ func (a *app) watchCommand() *cobra.Command {
 
 // rebuildCommand starts a kernel's rebuild by hand; a failed one is retried.
 func (a *app) rebuildCommand() *cobra.Command {
-	return a.pipelineCommand("rebuild NVR", "Rebuild a kernel now (again, when its last rebuild failed)", cobra.ExactArgs(1),
+	return a.pipelineCommand("rebuild NVR|URL", "Rebuild a kernel now (again, when its last rebuild failed); a URL must lie under a configured source", cobra.ExactArgs(1),
 		func(cmd *cobra.Command, cfg *config.Config, c client.Client, args []string) error {
-			ctx := cmd.Context()
-			want, err := kernelnvr.Parse(strings.TrimSuffix(args[0], ".src.rpm"))
+			nvr, fromSource, err := rebuildTarget(cfg, args[0])
+			if err != nil {
+				return badInput(err)
+			}
+			want, err := kernelnvr.Parse(nvr)
 			if err != nil {
 				return badInput(err)
 			}
@@ -197,30 +201,55 @@ func (a *app) rebuildCommand() *cobra.Command {
 					continue
 				}
 				plan := workflows.PlanFor(cfg, st)
-				srcCfg, ok := cfg.Source(plan.Source)
-				if !ok {
-					return badInput(fmt.Errorf("stream %s: no source %q", st.Name, plan.Source))
+				if fromSource != "" {
+					plan.Source = fromSource
 				}
-				src, err := source.New(ctx, srcCfg, source.Options{S3: cfg.S3})
-				if err != nil {
-					return err
-				}
-				pkgs, err := src.List(ctx)
-				if err != nil {
-					return fmt.Errorf("list %s: %w", srcCfg.Name, err)
-				}
-				for _, p := range pkgs {
-					if p.IsSource() && p.NEVRA.Name == want.Name && p.NEVRA.Version == want.Version && p.NEVRA.Release == want.Release {
-						run, err := workflows.StartRebuild(ctx, c, plan, activities.FromSource(p))
-						if err != nil {
-							return err
-						}
-						fmt.Fprintf(cmd.OutOrStdout(), "started %s (run %s)\n", run.GetID(), run.GetRunID())
-						return nil
-					}
-				}
-				return badInput(fmt.Errorf("source %s does not offer %s.src.rpm", srcCfg.Name, want))
+				return a.startRebuild(cmd, cfg, c, plan, want)
 			}
 			return badInput(fmt.Errorf("%s belongs to no configured stream", want))
 		})
+}
+
+// rebuildTarget reads rebuild's argument: an NVR (with or without
+// ".src.rpm"), or the URL of an SRPM under a configured source, whose name
+// it returns with the NVR.
+func rebuildTarget(cfg *config.Config, arg string) (nvr, sourceName string, err error) {
+	if !strings.Contains(arg, "://") {
+		return strings.TrimSuffix(arg, ".src.rpm"), "", nil
+	}
+	for _, s := range cfg.Sources {
+		base := strings.TrimSuffix(s.URL, "/") + "/"
+		if rest, ok := strings.CutPrefix(arg, base); ok && rest != "" {
+			return strings.TrimSuffix(path.Base(rest), ".src.rpm"), s.Name, nil
+		}
+	}
+	return "", "", fmt.Errorf("%s lies under no configured source: add its repository as a source so it is verified like any other", arg)
+}
+
+// startRebuild finds the kernel's SRPM at the plan's source and starts its rebuild.
+func (a *app) startRebuild(cmd *cobra.Command, cfg *config.Config, c client.Client, plan workflows.Plan, want kernelnvr.NVR) error {
+	ctx := cmd.Context()
+	srcCfg, ok := cfg.Source(plan.Source)
+	if !ok {
+		return badInput(fmt.Errorf("stream %s: no source %q", plan.Stream, plan.Source))
+	}
+	src, err := source.New(ctx, srcCfg, source.Options{S3: cfg.S3})
+	if err != nil {
+		return err
+	}
+	pkgs, err := src.List(ctx)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", srcCfg.Name, err)
+	}
+	for _, p := range pkgs {
+		if p.IsSource() && p.NEVRA.Name == want.Name && p.NEVRA.Version == want.Version && p.NEVRA.Release == want.Release {
+			run, err := workflows.StartRebuild(ctx, c, plan, activities.FromSource(p))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "started %s (run %s)\n", run.GetID(), run.GetRunID())
+			return nil
+		}
+	}
+	return badInput(fmt.Errorf("source %s does not offer %s.src.rpm", srcCfg.Name, want))
 }
