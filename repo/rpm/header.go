@@ -39,6 +39,9 @@ type header struct {
 	index []entry
 	data  []byte
 	raw   []byte
+	// text is data as a string, so that string values are substrings of
+	// it rather than one allocation each.
+	text string
 }
 
 // readHeaderAt reads and validates the header structure at off. It returns
@@ -71,6 +74,7 @@ func readHeaderAt(r io.ReaderAt, size, off int64, what string, pad bool) (*heade
 	}
 	buf := raw[introSize : introSize+body]
 	h := &header{index: make([]entry, il), data: buf[il*16:], raw: raw}
+	h.text = string(h.data)
 	for i := range h.index {
 		e := buf[i*16:]
 		h.index[i] = entry{binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:]),
@@ -141,10 +145,10 @@ func (h *header) strings(tag int) []string {
 		e.count = 1 // i18n strings: the first is the untranslated one
 	}
 	out := make([]string, 0, e.count)
-	rest := h.data[e.offset:]
+	rest := h.text[e.offset:]
 	for range e.count {
-		i := strings.IndexByte(string(rest), 0)
-		out = append(out, string(rest[:i]))
+		i := strings.IndexByte(rest, 0)
+		out = append(out, rest[:i])
 		rest = rest[i+1:]
 	}
 	return out
