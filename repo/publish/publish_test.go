@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/repo/repodata"
+	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -31,10 +34,16 @@ func TestPublishInstallsWithDNF(t *testing.T) {
 		}
 	}
 	repo, _ := os.ReadFile(filepath.Join(dir, "test.repo"))
-	for _, want := range []string{"baseurl=file://" + dir + "/", "gpgcheck=1", "repo_gpgcheck=1", "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-test"} {
+	for _, want := range []string{"baseurl=file://" + dir + "/", "gpgcheck=1", "repo_gpgcheck=1", "gpgkey=file://" + dir + "/RPM-GPG-KEY-test"} {
 		if !strings.Contains(string(repo), want) {
 			t.Errorf("test.repo lacks %q:\n%s", want, repo)
 		}
+	}
+	// The release package installs the key under /etc/pki and a .repo file
+	// pointing at it, as elrepo-release does.
+	if got := releaseRepoFile(t, dir); !strings.Contains(got, "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-test") ||
+		!strings.Contains(got, "repo_gpgcheck=1") {
+		t.Errorf("test-release's test.repo:\n%s", got)
 	}
 	installed := dnfInstall(t, dir, "hello", "test-release")
 	if !slices.Contains(installed, "hello-1.0-1.el8.noarch") || !slices.Contains(installed, "test-release-1-1.noarch") {
@@ -130,4 +139,36 @@ func TestAdoptIndexedRepository(t *testing.T) {
 	if _, err := fetch(storeGetter(s), signer(t).Key().Keyring(), true); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// releaseRepoFile returns the .repo file inside the published test-release RPM.
+func releaseRepoFile(t *testing.T, dir string) string {
+	t.Helper()
+	var found []string
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasPrefix(d.Name(), "test-release-") && strings.HasSuffix(d.Name(), ".rpm") {
+			found = append(found, path)
+		}
+		return nil
+	})
+	if len(found) != 1 {
+		t.Fatalf("want one test-release RPM under %s, found %v", dir, found)
+	}
+	p, err := rpm.Open(found[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var repo string
+	err = p.WalkPayload(func(f rpm.File, r io.Reader) error {
+		if f.Path == "/etc/yum.repos.d/test.repo" {
+			b, err := io.ReadAll(r)
+			repo = string(b)
+			return err
+		}
+		return nil
+	})
+	if err != nil || repo == "" {
+		t.Fatalf("read /etc/yum.repos.d/test.repo from %s: %v", found[0], err)
+	}
+	return repo
 }
