@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strings"
@@ -85,9 +86,7 @@ func (a *app) statusCommand() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(s)
+				return printJSON(out, s)
 			}
 			fmt.Fprintf(out, "kernel %s: %s\n", s.KernelNVR, s.Stage)
 			for _, r := range s.Gate {
@@ -107,6 +106,13 @@ func (a *app) statusCommand() *cobra.Command {
 	return cmd
 }
 
+// printJSON writes v as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
 // listRebuilds prints the newest kernel rebuilds, one line each.
 func listRebuilds(cmd *cobra.Command, c client.Client, asJSON bool) error {
 	list, err := workflows.ListRebuilds(cmd.Context(), c, 20)
@@ -115,9 +121,7 @@ func listRebuilds(cmd *cobra.Command, c client.Client, asJSON bool) error {
 	}
 	out := cmd.OutOrStdout()
 	if asJSON {
-		enc := json.NewEncoder(out)
-		enc.SetIndent("", "  ")
-		return enc.Encode(list)
+		return printJSON(out, list)
 	}
 	if len(list) == 0 {
 		fmt.Fprintln(out, "no kernel rebuilds yet")
@@ -132,7 +136,7 @@ func listRebuilds(cmd *cobra.Command, c client.Client, asJSON bool) error {
 	return nil
 }
 
-func printUnits(out interface{ Write([]byte) (int, error) }, kind string, units map[string]workflows.Unit) {
+func printUnits(out io.Writer, kind string, units map[string]workflows.Unit) {
 	names := make([]string, 0, len(units))
 	for n := range units {
 		names = append(names, n)
