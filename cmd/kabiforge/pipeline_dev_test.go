@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -27,9 +29,10 @@ func TestDevDemo(t *testing.T) {
 	dir := t.TempDir()
 	frontend := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
 	repoAddr := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
+	uiAddr := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
 	cfg := filepath.Join(dir, "kabiforge.yaml")
-	yaml := fmt.Sprintf("data_dir: %s\ntemporal: {address: %q}\nhttp: {repo: %q, ui: \"127.0.0.1:%d\"}\n",
-		filepath.Join(dir, "data"), frontend, repoAddr, devtest.FreePort(t))
+	yaml := fmt.Sprintf("data_dir: %s\ntemporal: {address: %q}\nhttp: {repo: %q, ui: %q}\n",
+		filepath.Join(dir, "data"), frontend, repoAddr, uiAddr)
 	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +92,78 @@ func TestDevDemo(t *testing.T) {
 			t.Errorf("banner lacks %q:\n%s", want, out.String())
 		}
 	}
+	devKeepsHistory(t, cfg, "http://"+uiAddr, "4.18.0-80.el8", next)
+}
+
+// devKeepsHistory restarts `kabiforge dev` (no demo) on the same
+// configuration and data directory and checks that the rebuilds of the
+// kernels, done before the restart, are still there: status shows them
+// published and the UI's API lists their workflows.
+func devKeepsHistory(t *testing.T, cfg, ui string, kernels ...string) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out lockedBuffer
+	go func() { done <- runCLITo(ctx, &out, "dev", "--config", cfg) }()
+	defer func() {
+		stop()
+		if err := <-done; err != nil {
+			t.Errorf("dev after restart: %v\n%s", err, out.String())
+		}
+	}()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "Temporal UI:"); time.Sleep(100 * time.Millisecond) {
+		select {
+		case err := <-done:
+			done <- err
+			t.Fatalf("dev ended on restart: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("dev not ready 30 s after restart:\n%s", out.String())
+		}
+	}
+	for _, k := range kernels {
+		st, err := runCLI(context.Background(), "status", k, "--config", cfg)
+		if err != nil || !strings.Contains(st, ": "+workflows.StagePublished+"\n") {
+			t.Errorf("after restart, status %s: %v\n%s", k, err, st)
+		}
+		id := "kernel/" + k // workflows.RebuildID of the kernel package
+		if err := uiListsWorkflow(ui, fmt.Sprintf("KernelNVR = %q", k), id); err != nil {
+			t.Errorf("after restart: %v", err)
+		}
+	}
+}
+
+// uiListsWorkflow asks the UI server's HTTP API for the workflows matching
+// query and looks for the workflow id.
+func uiListsWorkflow(ui, query, id string) error {
+	u := ui + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(query)
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	var body struct {
+		Executions []struct {
+			Execution struct {
+				WorkflowID string `json:"workflowId"`
+			} `json:"execution"`
+		} `json:"executions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	var ids []string
+	for _, e := range body.Executions {
+		if e.Execution.WorkflowID == id {
+			return nil
+		}
+		ids = append(ids, e.Execution.WorkflowID)
+	}
+	return fmt.Errorf("GET %s: %s not among the executions %v", u, id, ids)
 }
 
 // parseInstallLine finds the banner's "install with:" line, which reads
