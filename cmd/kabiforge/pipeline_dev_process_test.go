@@ -159,7 +159,7 @@ func TestDevSignalStopsDevServer(t *testing.T) {
 			cfg := devConfig(t, dir, devtest.FreePort(t), devtest.FreePort(t))
 			start := time.Now()
 			r := startDev(t, dir, "dev", "--config", cfg)
-			r.waitUI(t, 30*time.Second)
+			r.waitUI(t, 15*time.Second) // about 1-2 s on 2 busy cores
 			t.Logf("startup to UI ready: %v", time.Since(start))
 			kids := devServerChildren(t, r.cmd.Process.Pid)
 			if len(kids) != 1 {
