@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/repo/repodata"
 	"github.com/kabiforge/kabiforge/repo/rpm"
+	"github.com/kabiforge/kabiforge/repo/sigfile"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -208,7 +209,7 @@ func (p *Publisher) putIfChanged(ctx context.Context, key string, content []byte
 
 // findSignature returns the signature packet in asc that verifies data.
 func (p *Publisher) findSignature(data, asc []byte) []byte {
-	sigs, err := SplitSignatures(asc)
+	sigs, err := sigfile.Split(asc)
 	if err != nil {
 		return nil
 	}
@@ -223,11 +224,11 @@ func (p *Publisher) findSignature(data, asc []byte) []byte {
 // checkInFlight returns errInFlight while another publish has written its
 // repomd.xml.asc but not yet its repomd.xml, for up to Config.Stale.
 func (p *Publisher) checkInFlight(st *state, since *time.Time) error {
-	if st.repomd == nil || st.asc == nil || VerifyFirst(p.kr, st.repomd, st.asc) == nil {
+	if st.repomd == nil || st.asc == nil || sigfile.VerifyFirst(p.kr, st.repomd, st.asc) == nil {
 		*since = time.Time{}
 		return nil
 	}
-	if VerifyAny(p.kr, st.repomd, st.asc) == nil {
+	if sigfile.VerifyAny(p.kr, st.repomd, st.asc) == nil {
 		if since.IsZero() {
 			*since = time.Now()
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabiforge/kabiforge/repo/sigfile"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -37,7 +38,7 @@ func (p *Publisher) attempt(ctx context.Context, dir string, adds []*entry, remo
 	res.Dropped, res.Packages = dropped, len(entries)
 	res.Uploaded, res.Skipped = 0, len(adds)
 	curSig := p.findSignature(st.repomd, st.asc)
-	if st.repomd != nil && sameKeys(st, entries) && VerifyFirst(p.kr, st.repomd, st.asc) == nil {
+	if st.repomd != nil && sameKeys(st, entries) && sigfile.VerifyFirst(p.kr, st.repomd, st.asc) == nil {
 		res.Committed, res.Revision = false, st.md.Revision
 		return p.recordCurrent(ctx, st, curSig)
 	}
@@ -140,7 +141,7 @@ func (p *Publisher) commit(ctx context.Context, st *state, repomd, curSig []byte
 			sigs = append(sigs, s)
 		}
 	}
-	asc, err := armorSignatures(sigs)
+	asc, err := sigfile.Armor(sigs)
 	if err != nil {
 		return err
 	}

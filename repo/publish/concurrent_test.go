@@ -155,6 +155,9 @@ func TestFetchesDuringPublishesDir(t *testing.T) {
 			t.Errorf("failures: %v", stats)
 		}
 	}
+	if n := viaServe.firstSigFailures.Load(); n != 0 {
+		t.Errorf("over repo serve, %d fetches would fail a client checking only the first signature", n)
+	}
 }
 
 // The same against an S3 store (versitygw on 127.0.0.1): reports its
@@ -169,6 +172,9 @@ func TestFetchesDuringPublishesS3(t *testing.T) {
 		t.Fatal(err)
 	}
 	viaServe, direct := publishWhileFetching(t, s)
+	if n := viaServe.firstSigFailures.Load(); n != 0 {
+		t.Errorf("over repo serve, %d fetches would fail a client checking only the first signature", n)
+	}
 	t.Logf("S3 (versitygw) failure counts: %d of %d over repo serve, %d of %d reading the store",
 		viaServe.failures.Load(), viaServe.fetches.Load(), direct.failures.Load(), direct.fetches.Load())
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/repo/repodata"
+	"github.com/kabiforge/kabiforge/repo/sigfile"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
@@ -132,9 +133,12 @@ func storeGetter(s store.Store) getter {
 	}
 }
 
+// httpGetter reads from an HTTP server with a client of its own (its own
+// connections), as one dnf process does.
 func httpGetter(base string) getter {
+	client := &http.Client{Transport: &http.Transport{}}
 	return func(key string) ([]byte, error) {
-		resp, err := http.Get(base + "/" + key)
+		resp, err := client.Get(base + "/" + key)
 		if err != nil {
 			return nil, err
 		}
@@ -168,10 +172,10 @@ func fetch(get getter, kr *sign.Keyring, pkgs bool) (*fetchResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := VerifyAny(kr, repomd, asc); err != nil {
+	if err := sigfile.VerifyAny(kr, repomd, asc); err != nil {
 		return nil, fmt.Errorf("repomd.xml.asc: %w", err)
 	}
-	res := &fetchResult{firstOnly: VerifyFirst(kr, repomd, asc)}
+	res := &fetchResult{firstOnly: sigfile.VerifyFirst(kr, repomd, asc)}
 	md, err := repodata.DecodeRepomd(bytes.NewReader(repomd))
 	if err != nil {
 		return nil, err

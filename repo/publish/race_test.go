@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/sigfile"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -94,12 +95,12 @@ func TestStalledPublisherIsWaitedForThenRepaired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	curSigs, _ := SplitSignatures(asc)
-	stalled, _ := armorSignatures(append([][]byte{orphan}, curSigs...))
+	curSigs, _ := sigfile.Split(asc)
+	stalled, _ := sigfile.Armor(append([][]byte{orphan}, curSigs...))
 	if _, err := s.CompareAndSwap(context.Background(), RepomdAscKey, ascVersion, bytes.NewReader(stalled)); err != nil {
 		t.Fatal(err)
 	}
-	if VerifyFirst(signer(t).Key().Keyring(), cur, stalled) == nil || VerifyAny(signer(t).Key().Keyring(), cur, stalled) != nil {
+	if sigfile.VerifyFirst(signer(t).Key().Keyring(), cur, stalled) == nil || sigfile.VerifyAny(signer(t).Key().Keyring(), cur, stalled) != nil {
 		t.Fatal("the stalled asc should verify repomd.xml only by its second signature")
 	}
 	start := time.Now()

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -28,14 +29,17 @@ type rangeOpener interface {
 
 // Handler serves the objects of s at paths equal to their keys (GET and
 // HEAD only) and logs every request to log. A path ending in "/" lists the
-// keys below it.
+// keys below it. A client that GETs repomd.xml and then repomd.xml.asc
+// gets the signature over the repomd.xml it received first, even when a
+// publish replaced both in between (see sigOrder).
 func Handler(s store.Store, log zerolog.Logger) http.Handler {
-	h := &handler{store: s}
+	h := &handler{store: s, order: newSigOrder(time.Now)}
 	return accessLog(log, h)
 }
 
 type handler struct {
 	store store.Store
+	order *sigOrder
 }
 
 func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +58,14 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	content, info, err := h.open(r, key)
+	if err == nil {
+		switch path.Base(key) {
+		case repomdName:
+			content, err = h.order.remember(r, key, content, info)
+		case ascName:
+			content, info, err = h.order.reorder(r, key, content, info)
+		}
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -1,4 +1,7 @@
-package publish
+// Package sigfile reads and writes detached OpenPGP signature files that
+// hold several signatures, such as an rpm-md repository's repomd.xml.asc,
+// and reorders them for clients that check only the first one.
+package sigfile
 
 import (
 	"bytes"
@@ -12,18 +15,9 @@ import (
 	"github.com/kabiforge/kabiforge/repo/sign"
 )
 
-// signRaw returns the binary OpenPGP signature packet over data.
-func signRaw(s *sign.Signer, data []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := s.Detach(&buf, bytes.NewReader(data)); err != nil {
-		return nil, err
-	}
-	return dearmor(buf.Bytes())
-}
-
-// dearmor returns the binary content of an armored signature block; binary
+// Dearmor returns the binary content of an armored signature block; binary
 // input is returned as is.
-func dearmor(b []byte) ([]byte, error) {
+func Dearmor(b []byte) ([]byte, error) {
 	if !bytes.Contains(b, []byte("-----BEGIN PGP")) {
 		return b, nil
 	}
@@ -37,9 +31,9 @@ func dearmor(b []byte) ([]byte, error) {
 	return io.ReadAll(block.Body)
 }
 
-// armorSignatures writes raw signature packets as one armored block, in
-// order. Clients whose librepo checks only the first signature see sigs[0].
-func armorSignatures(sigs [][]byte) ([]byte, error) {
+// Armor writes binary signature packets as one armored block, in order.
+// Clients whose librepo checks only the first signature see sigs[0].
+func Armor(sigs [][]byte) ([]byte, error) {
 	var buf bytes.Buffer
 	w, err := armor.Encode(&buf, openpgp.SignatureType, nil)
 	if err != nil {
@@ -57,11 +51,11 @@ func armorSignatures(sigs [][]byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// SplitSignatures returns the packets of an armored or binary OpenPGP
-// signature file (repomd.xml.asc) one by one, each a complete binary
-// packet that sign.Keyring.VerifyDetached accepts.
-func SplitSignatures(asc []byte) ([][]byte, error) {
-	raw, err := dearmor(asc)
+// Split returns the packets of an armored or binary OpenPGP signature file
+// one by one, each a complete binary packet that
+// sign.Keyring.VerifyDetached accepts.
+func Split(asc []byte) ([][]byte, error) {
+	raw, err := Dearmor(asc)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +125,7 @@ func packetLen(b []byte) (int, error) {
 // VerifyAny reports whether any signature in asc verifies data with kr,
 // as librepo with key-rotation support does.
 func VerifyAny(kr *sign.Keyring, data, asc []byte) error {
-	sigs, err := SplitSignatures(asc)
+	sigs, err := Split(asc)
 	if err != nil {
 		return err
 	}
@@ -152,7 +146,7 @@ func VerifyAny(kr *sign.Keyring, data, asc []byte) error {
 // VerifyFirst reports whether the first signature in asc verifies data, as
 // librepo 1.14.5 (Debian 12) does.
 func VerifyFirst(kr *sign.Keyring, data, asc []byte) error {
-	sigs, err := SplitSignatures(asc)
+	sigs, err := Split(asc)
 	if err != nil {
 		return err
 	}

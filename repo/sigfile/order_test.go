@@ -1,0 +1,61 @@
+package sigfile_test
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/repo/sigfile"
+)
+
+// A signature covers the data it was made over and, by its digest check,
+// none of a thousand other inputs (a false match has probability 2^-16).
+func TestCovers(t *testing.T) {
+	data := []byte("<repomd>1</repomd>")
+	sig := signRaw(t, signer(t), data)
+	if !sigfile.Covers(sig, data) {
+		t.Fatal("a signature does not cover its own data")
+	}
+	for i := range 1000 {
+		if other := fmt.Appendf(nil, "<repomd>%d</repomd>", i+2); sigfile.Covers(sig, other) {
+			t.Errorf("covers %s", other)
+		}
+	}
+	if sigfile.Covers([]byte{0x89, 0x01}, data) {
+		t.Error("a malformed packet covers data")
+	}
+}
+
+// MoveFirst puts the signature over the given repomd.xml first so that a
+// client checking only the first signature accepts it, keeps the order of
+// the others, and leaves the file alone when nothing needs to move.
+func TestMoveFirst(t *testing.T) {
+	kr := signer(t).Key().Keyring()
+	v3, v2, v1 := []byte("<repomd>3</repomd>"), []byte("<repomd>2</repomd>"), []byte("<repomd>1</repomd>")
+	asc, sigs := multiAsc(t, v3, v2, v1)
+
+	moved, ok := sigfile.MoveFirst(asc, v2)
+	if !ok {
+		t.Fatal("MoveFirst v2: nothing moved")
+	}
+	if err := sigfile.VerifyFirst(kr, v2, moved); err != nil {
+		t.Errorf("after MoveFirst v2, the first signature does not verify v2: %v", err)
+	}
+	got, err := sigfile.Split(moved)
+	if err != nil || len(got) != 3 || !bytes.Equal(got[0], sigs[1]) || !bytes.Equal(got[1], sigs[0]) || !bytes.Equal(got[2], sigs[2]) {
+		t.Errorf("MoveFirst v2: %d packets in the wrong order (%v)", len(got), err)
+	}
+	for _, d := range [][]byte{v3, v2, v1} {
+		if err := sigfile.VerifyAny(kr, d, moved); err != nil {
+			t.Errorf("after MoveFirst, %s no longer verifies: %v", d, err)
+		}
+	}
+	for name, data := range map[string][]byte{"already first": v3, "not signed": []byte("<repomd>9</repomd>")} {
+		if out, ok := sigfile.MoveFirst(asc, data); ok || !bytes.Equal(out, asc) {
+			t.Errorf("%s: MoveFirst changed the file", name)
+		}
+	}
+	if out, ok := sigfile.MoveFirst([]byte("not a signature"), v1); ok || string(out) != "not a signature" {
+		t.Error("MoveFirst changed an unparsable file")
+	}
+}
