@@ -22,7 +22,9 @@ func readWhole(path string, buf []byte) ([]byte, error) {
 		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if int64(cap(buf)) < st.Size {
-		buf = make([]byte, st.Size)
+		// Grow at least twofold, so that a run of ever larger packages
+		// costs few allocations.
+		buf = make([]byte, max(st.Size, 2*int64(cap(buf)), 64<<10))
 	}
 	buf = buf[:st.Size]
 	for n := 0; n < len(buf); {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"unsafe"
 )
 
 // Header data types (rpm's rpmTagType), the Type of an Entry.
@@ -35,13 +36,14 @@ type entry struct {
 // header is one parsed header structure: its index, sorted by tag, and its
 // data store. Every entry has been checked to lie within the data. raw is
 // the whole structure as read, from its magic to its end (with padding).
+// raw is never written after it is read: text shares its memory, so that
+// string values are substrings of it rather than copies. Code that hands the
+// bytes out (rawHeader) copies them.
 type header struct {
 	index []entry
 	data  []byte
 	raw   []byte
-	// text is data as a string, so that string values are substrings of
-	// it rather than one allocation each.
-	text string
+	text  string // data, as a string
 }
 
 // readHeaderAt reads and validates the header structure at off. It returns
@@ -74,7 +76,9 @@ func readHeaderAt(r io.ReaderAt, size, off int64, what string, pad bool) (*heade
 	}
 	buf := raw[introSize : introSize+body]
 	h := &header{index: make([]entry, il), data: buf[il*16:], raw: raw}
-	h.text = string(h.data)
+	if len(h.data) > 0 {
+		h.text = unsafe.String(&h.data[0], len(h.data))
+	}
 	for i := range h.index {
 		e := buf[i*16:]
 		h.index[i] = entry{binary.BigEndian.Uint32(e), binary.BigEndian.Uint32(e[4:]),

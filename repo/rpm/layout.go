@@ -1,6 +1,7 @@
 package rpm
 
 import (
+	"bytes"
 	"io"
 	"sort"
 )
@@ -58,12 +59,16 @@ func (h *RawHeader) Entry(tag uint32) (Entry, bool) {
 	return Entry{}, false
 }
 
-// rawHeader returns h with each entry's data sliced out of the data store.
+// rawHeader returns a copy of h (whose bytes its strings share) with each
+// entry's data sliced out of the copy's data store.
 func (h *header) rawHeader() RawHeader {
-	out := RawHeader{Bytes: h.raw, Entries: make([]Entry, len(h.index))}
+	raw := bytes.Clone(h.raw)
+	start := introSize + 16*len(h.index)
+	data := raw[start : start+len(h.data)]
+	out := RawHeader{Bytes: raw, Entries: make([]Entry, len(h.index))}
 	for i, e := range h.index {
 		end, _ := h.end(e) // checked when read
-		out.Entries[i] = Entry{Tag: e.tag, Type: e.typ, Count: e.count, Data: h.data[e.offset:end:end]}
+		out.Entries[i] = Entry{Tag: e.tag, Type: e.typ, Count: e.count, Data: data[e.offset:end:end]}
 	}
 	return out
 }
