@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,21 +62,50 @@ func retriedAttempts(t *testing.T, c client.Client, id string) int32 {
 
 // The worker is killed (SIGKILL) during the kernel build and again during
 // the publish; restarted each time, the rebuild completes with exactly one
-// publish and the packages an undisturbed run publishes.
+// publish and the same repository contents as an undisturbed run of the
+// same rebuild (same SRPMs, key and plan) on a fresh server and store. The
+// two runs go side by side: sameRepository says what "the same" means.
 func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	testutil.RequireTool(t, "rpmbuild")
-	srv := devtest.Start(t, devtest.Options{Headless: true})
-	c, err := client.Dial(client.Options{HostPort: srv.Frontend, Namespace: srv.Namespace,
-		Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
-	if err != nil {
-		t.Fatal(err)
+	in := newRebuildInputs(t)
+	root := t.TempDir() // the runs' stores, kept for the comparison
+	var calm, crashed rebuildRun
+	t.Run("runs", func(t *testing.T) {
+		t.Run("undisturbed", func(t *testing.T) {
+			t.Parallel()
+			calm = in.run(t, root, "calm", false)
+		})
+		t.Run("crashed", func(t *testing.T) {
+			t.Parallel()
+			crashed = in.run(t, root, "crash", true)
+		})
+	})
+	if t.Failed() {
+		return
 	}
-	defer c.Close()
+	if calm.res.Published.Packages != crashed.res.Published.Packages {
+		t.Errorf("published %d packages, undisturbed %d", crashed.res.Published.Packages, calm.res.Published.Packages)
+	}
+	files, _ := repoFiles(t, calm.repo)
+	for _, want := range []string{"kernel-core-" + kernelA, "kernel-devel-" + kernelA, "kmod-stabledrv-1.0-2", "kmod-fragiledrv-2.3-2", "kmod-tunabledrv-0.9-2"} {
+		if !slices.ContainsFunc(files, func(f string) bool { return strings.HasPrefix(path.Base(f), want) }) {
+			t.Errorf("undisturbed repository lacks %s:\n%s", want, strings.Join(files, "\n"))
+		}
+	}
+	sameRepository(t, calm.repo, crashed.repo)
+}
+
+// rebuildInputs are what both runs rebuild from: the demo kernel A and its
+// kmods as SRPMs built once, and one signing key.
+type rebuildInputs struct {
+	upstream, keyFile string
+	kmods             []activities.KmodSpec
+}
+
+func newRebuildInputs(t *testing.T) rebuildInputs {
+	t.Helper()
 	root := t.TempDir()
-	spec := workerSpec{Frontend: srv.Frontend, Namespace: srv.Namespace, Queue: "crash", BuildQueue: "build-x86_64-crash",
-		Upstream: filepath.Join(root, "upstream"), Artifacts: filepath.Join(root, "artifacts"), Repo: filepath.Join(root, "repo"),
-		KeyFile: filepath.Join(root, "key.asc"), WorkDir: t.TempDir(), PublishHeartbeat: 3 * time.Second,
-		BuildDelay: 2 * time.Second, CASDelay: 2 * time.Second}
+	in := rebuildInputs{upstream: filepath.Join(root, "upstream"), keyFile: filepath.Join(root, "key.asc")}
 	key, err := sign.Generate("crash", "crash@example.org", sign.RSA4096)
 	if err != nil {
 		t.Fatal(err)
@@ -84,22 +114,52 @@ func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	if err := key.WritePrivate(&armor, []byte(passphrase)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(spec.KeyFile, armor.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(in.keyFile, armor.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kernel := demo.BaseKernel()
-	if _, err := demo.KernelSRPM(spec.Upstream, kernel); err != nil {
+	if _, err := demo.KernelSRPM(in.upstream, demo.BaseKernel()); err != nil {
 		t.Fatal(err)
 	}
-	plan := workflows.Plan{Source: "upstream", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: spec.BuildQueue}},
-		Repository: repoName, ControlQueue: spec.Queue, Gate: workflows.Gate{On: []string{workflows.GateKmodFailed}},
-		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 3 * time.Second, Activity: 5 * time.Minute}}
 	for _, k := range demo.Kmods(kernelA) {
-		plan.Kmods = append(plan.Kmods, activities.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
-		if _, err := demo.KmodSRPM(spec.Upstream, k); err != nil {
+		in.kmods = append(in.kmods, activities.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
+		if _, err := demo.KmodSRPM(in.upstream, k); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return in
+}
+
+// rebuildRun is one finished rebuild of kernel A: its result and the
+// repository it published to.
+type rebuildRun struct {
+	res  workflows.RebuildResult
+	repo string
+}
+
+// run rebuilds kernel A on its own dev server with a worker process, from
+// a copy of the inputs, its stores under parent/name. With crashes, the worker is killed once in the
+// kernel build and once in the publish, and restarted each time.
+func (in rebuildInputs) run(t *testing.T, parent, name string, crashes bool) rebuildRun {
+	srv := devtest.Start(t, devtest.Options{Headless: true})
+	c, err := client.Dial(client.Options{HostPort: srv.Frontend, Namespace: srv.Namespace,
+		Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	root := filepath.Join(parent, name)
+	spec := workerSpec{Frontend: srv.Frontend, Namespace: srv.Namespace, Queue: name, BuildQueue: "build-x86_64-" + name,
+		Upstream: filepath.Join(root, "upstream"), Artifacts: filepath.Join(root, "artifacts"), Repo: filepath.Join(root, "repo"),
+		KeyFile: in.keyFile, WorkDir: t.TempDir(), PublishHeartbeat: 3 * time.Second}
+	if crashes {
+		spec.BuildDelay, spec.CASDelay = 2*time.Second, 2*time.Second
+	}
+	if err := os.CopyFS(spec.Upstream, os.DirFS(in.upstream)); err != nil {
+		t.Fatal(err)
+	}
+	plan := workflows.Plan{Source: "upstream", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: spec.BuildQueue}},
+		Repository: repoName, ControlQueue: spec.Queue, Gate: workflows.Gate{On: []string{workflows.GateKmodFailed}}, Kmods: in.kmods,
+		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 3 * time.Second, Activity: 5 * time.Minute}}
 
 	w := startWorker(t, spec)
 	pkg := activities.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.el8", Arch: "src", Location: "kernel-" + kernelA + ".src.rpm", Size: -1}
@@ -107,13 +167,15 @@ func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitActivityStarted(t, c, workflows.BuildID("kernel-"+kernelA, "x86_64"), "Build")
-	crash(t, w)
-	w = startWorker(t, spec)
-	waitActivityStarted(t, c, activities.RepoPublishID(repoName), "Publish")
-	time.Sleep(time.Second) // into the publish: packages uploading, repomd not yet switched
-	crash(t, w)
-	startWorker(t, spec)
+	if crashes {
+		waitActivityStarted(t, c, workflows.BuildID("kernel-"+kernelA, "x86_64"), "Build")
+		crash(t, w)
+		w = startWorker(t, spec)
+		waitActivityStarted(t, c, activities.RepoPublishID(repoName), "Publish")
+		time.Sleep(time.Second) // into the publish: packages uploading, repomd not yet switched
+		crash(t, w)
+		startWorker(t, spec)
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -124,33 +186,15 @@ func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	if res.Stage != workflows.StagePublished || res.Published == nil || !res.Published.Committed {
 		t.Fatalf("result %+v", res)
 	}
-	for _, id := range []string{workflows.BuildID("kernel-"+kernelA, "x86_64"), activities.RepoPublishID(repoName)} {
-		if n := retriedAttempts(t, c, id); n < 2 {
-			t.Errorf("%s: last activity attempt %d; the crash did not interrupt it", id, n)
+	if crashes {
+		for _, id := range []string{workflows.BuildID("kernel-"+kernelA, "x86_64"), activities.RepoPublishID(repoName)} {
+			if n := retriedAttempts(t, c, id); n < 2 {
+				t.Errorf("%s: last activity attempt %d; the crash did not interrupt it", id, n)
+			}
 		}
 	}
 	if j := journal(t, spec.Repo); len(j.Generations) != 1 {
 		t.Errorf("repository has %d generations, want exactly one publish", len(j.Generations))
 	}
-	// Same contents as an undisturbed run: the kernel's packages and one
-	// build of each kmod, each once.
-	var names []string
-	filepath.WalkDir(filepath.Join(spec.Repo, "Packages"), func(p string, d os.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			names = append(names, d.Name())
-		}
-		return nil
-	})
-	slices.Sort(names)
-	if len(slices.Compact(slices.Clone(names))) != len(names) {
-		t.Errorf("a package is published twice: %v", names)
-	}
-	for _, want := range []string{"kernel-core-" + kernelA, "kernel-devel-" + kernelA, "kmod-stabledrv-1.0-2", "kmod-fragiledrv-2.3-2", "kmod-tunabledrv-0.9-2"} {
-		if !slices.ContainsFunc(names, func(n string) bool { return strings.HasPrefix(n, want) }) {
-			t.Errorf("repository lacks %s: %v", want, names)
-		}
-	}
-	if len(names) != res.Published.Packages {
-		t.Errorf("%d package files, repository lists %d", len(names), res.Published.Packages)
-	}
+	return rebuildRun{res: res, repo: spec.Repo}
 }
