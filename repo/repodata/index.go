@@ -254,60 +254,71 @@ func describeAll(ctx context.Context, dir string, rels []string, old map[string]
 // still describes the file.
 func describe(dir, rel string, prev *Package, opts *Options, buf *[]byte) (*Package, bool, error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, false, err
-	}
-	mtime := fi.ModTime().Unix()
 	// Records with another checksum type (old sha1 repositories) are read
 	// again, so that every package ends up with a sha256 pkgid.
-	if prev != nil && prev.ChecksumType == "sha256" && prev.PackageSize == fi.Size() {
-		if prev.FileTime == mtime {
-			return prev, true, nil
-		}
-		sum, err := fileSHA256(path)
-		if err != nil {
-			return nil, false, err
-		}
-		if sum == prev.Checksum {
-			p := *prev
-			p.FileTime = mtime
-			return &p, true, nil
+	if prev != nil && prev.ChecksumType == "sha256" {
+		if p, err := reuse(path, prev); p != nil || err != nil {
+			return p, p != nil, err
 		}
 	}
-	rp, sum, err := readRPM(path, opts.Open, buf)
+	rp, sum, mtime, err := readRPM(path, opts.Open, buf)
 	if err != nil {
 		return nil, false, err
-	}
-	if rp.Size.Package != fi.Size() {
-		return nil, false, fmt.Errorf("%s changed while being indexed", path)
 	}
 	return FromRPM(rp, rel, sum, mtime), false, nil
 }
 
-// readRPM reads the package at path and its sha256, with open when given,
-// else through buf (rpm.Read keeps no reference to it).
-func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, error) {
+// reuse returns prev, with the file's mtime, if the file at path still has
+// its size and its mtime or checksum; else nil.
+func reuse(path string, prev *Package) (*Package, error) {
+	fi, err := os.Stat(path)
+	if err != nil || prev.PackageSize != fi.Size() {
+		return nil, err
+	}
+	mtime := fi.ModTime().Unix()
+	if prev.FileTime == mtime {
+		return prev, nil
+	}
+	sum, err := fileSHA256(path)
+	if err != nil || sum != prev.Checksum {
+		return nil, err
+	}
+	p := *prev
+	p.FileTime = mtime
+	return &p, nil
+}
+
+// readRPM reads the package at path, its sha256 and its mtime (Unix
+// seconds), with open when given, else through buf (rpm.Read keeps no
+// reference to it).
+func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, int64, error) {
 	if open != nil {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return nil, "", 0, err
+		}
 		rp, err := open(path)
 		if err != nil {
-			return nil, "", err
+			return nil, "", 0, err
+		}
+		if rp.Size.Package != fi.Size() {
+			return nil, "", 0, fmt.Errorf("%s changed while being indexed", path)
 		}
 		sum, err := fileSHA256(path)
-		return rp, sum, err
+		return rp, sum, fi.ModTime().Unix(), err
 	}
-	b, err := readWhole(path, *buf)
+	b, mtime, err := readWhole(path, *buf)
 	if err != nil {
-		return nil, "", err
+		return nil, "", 0, err
 	}
 	*buf = b
 	rp, err := rpm.Read(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
-		return nil, "", fmt.Errorf("read rpm %s: %w", path, err)
+		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
 	}
 	rp.Path = path
 	sum := sha256.Sum256(b)
-	return rp, hex.EncodeToString(sum[:]), nil
+	return rp, hex.EncodeToString(sum[:]), mtime, nil
 }
 
 func fileSHA256(path string) (string, error) {

@@ -8,18 +8,19 @@ import (
 )
 
 // readWhole reads a regular file with plain system calls into buf, grown
-// as needed, and returns the bytes read. An RPM is read once, start to end,
+// as needed, and returns the bytes read and the file's modification time in
+// Unix seconds. An RPM is read once, start to end,
 // so the runtime poller os.Open registers files with only costs time
 // (several system calls per file in a 500-package index).
-func readWhole(path string, buf []byte) ([]byte, error) {
+func readWhole(path string, buf []byte) ([]byte, int64, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return nil, 0, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
-		return nil, &os.PathError{Op: "stat", Path: path, Err: err}
+		return nil, 0, &os.PathError{Op: "stat", Path: path, Err: err}
 	}
 	if int64(cap(buf)) < st.Size {
 		// Grow at least twofold, so that a run of ever larger packages
@@ -33,12 +34,12 @@ func readWhole(path string, buf []byte) ([]byte, error) {
 			continue
 		}
 		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+			return nil, 0, &os.PathError{Op: "read", Path: path, Err: err}
 		}
 		if m == 0 {
-			return nil, fmt.Errorf("read %s: %w (file shrank)", path, io.ErrUnexpectedEOF)
+			return nil, 0, fmt.Errorf("read %s: %w (file shrank)", path, io.ErrUnexpectedEOF)
 		}
 		n += m
 	}
-	return buf, nil
+	return buf, st.Mtim.Sec, nil
 }

@@ -9,16 +9,12 @@ import (
 // Describe reads the RPM at path and returns its record, located at
 // location (slash-separated, relative to the repository root).
 func Describe(path, location string) (*Package, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
 	var buf []byte
-	rp, sum, err := readRPM(path, nil, &buf)
+	rp, sum, mtime, err := readRPM(path, nil, &buf)
 	if err != nil {
 		return nil, err
 	}
-	return FromRPM(rp, location, sum, fi.ModTime().Unix()), nil
+	return FromRPM(rp, location, sum, mtime), nil
 }
 
 // WriteMetadata writes rpm-md metadata describing pkgs, in their order, into
