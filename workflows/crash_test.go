@@ -21,6 +21,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/workflows"
 )
@@ -64,9 +65,12 @@ func retriedAttempts(t *testing.T, c client.Client, id string) int32 {
 // the publish; restarted each time, the rebuild completes with exactly one
 // publish and the same repository contents as an undisturbed run of the
 // same rebuild (same SRPMs, key and plan) on a fresh server and store. The
-// two runs go side by side: sameRepository says what "the same" means.
+// two runs go side by side: sameRepository says what "the same" means; dnf,
+// checking signatures, lists the same packages in both and installs the
+// kernel and every kmod from the crashed run's repository.
 func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	testutil.RequireTool(t, "rpmbuild")
+	testutil.RequireTool(t, "dnf")
 	in := newRebuildInputs(t)
 	root := t.TempDir() // the runs' stores, kept for the comparison
 	var calm, crashed rebuildRun
@@ -93,6 +97,41 @@ func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 		}
 	}
 	sameRepository(t, calm.repo, crashed.repo)
+	if w, g := dnfView(t, calm.repo), dnfView(t, crashed.repo); w != g {
+		t.Errorf("dnf lists\n%s\nundisturbed\n%s", g, w)
+	}
+	dnf := testutil.NewDNFRoot(t)
+	dnf.AddRepo(dnfRepo(crashed.repo))
+	if out, err := dnf.Install("kernel-core-"+kernelA, "kmod-"+demo.StableKmod, "kmod-"+demo.FragileKmod, "kmod-"+demo.TunableKmod); err != nil {
+		t.Errorf("dnf install from the crashed run's repository: %v\n%s", err, out)
+	}
+}
+
+// dnfView is what dnf, checking repomd.xml's signature, lists in a
+// repository: each package's NEVRA, source RPM and installed size.
+func dnfView(t *testing.T, dir string) string {
+	t.Helper()
+	dnf := testutil.NewDNFRoot(t)
+	dnf.AddRepo(dnfRepo(dir))
+	out, err := dnf.Run("repoquery", "--repo", repoName, "--qf", "pkg %{name}-%{epoch}:%{version}-%{release}.%{arch} %{sourcerpm} %{installsize}")
+	if err != nil {
+		t.Fatalf("dnf repoquery %s: %v\n%s", dir, err, out)
+	}
+	var lines []string // without the key import dnf reports
+	for l := range strings.Lines(out) {
+		if strings.HasPrefix(l, "pkg ") {
+			lines = append(lines, strings.TrimSpace(l))
+		}
+	}
+	slices.Sort(lines)
+	if len(lines) == 0 {
+		t.Fatalf("dnf repoquery %s lists nothing:\n%s", dir, out)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func dnfRepo(dir string) testutil.Repo {
+	return testutil.Repo{Name: repoName, BaseURL: "file://" + dir, GPGKey: "file://" + filepath.Join(dir, publish.KeyFileKey(repoName))}
 }
 
 // rebuildInputs are what both runs rebuild from: the demo kernel A and its
