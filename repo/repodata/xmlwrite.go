@@ -272,5 +272,7 @@ func (w xmlWriter) otherPackage(p *Package) {
 	w.WriteString("</package>\n")
 }
 
-// newBufWriter returns a buffered writer sized for metadata documents.
-func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 256<<10) }
+// newBufWriter returns a buffered writer sized for metadata documents:
+// small enough that compressing and hashing a document keep pace with the
+// packages written into it, instead of piling up at its end.
+func newBufWriter(w io.Writer) *bufio.Writer { return bufio.NewWriterSize(w, 32<<10) }
