@@ -25,7 +25,12 @@ func (w xmlWriter) attr(name, value string) {
 }
 
 func (w xmlWriter) intAttr(name string, v int64) {
-	w.attr(name, strconv.FormatInt(v, 10))
+	var buf [20]byte
+	w.WriteByte(' ')
+	w.WriteString(name)
+	w.WriteString(`="`)
+	w.Write(strconv.AppendInt(buf[:0], v, 10))
+	w.WriteByte('"')
 }
 
 // escape writes s as XML. Like createrepo_c, a string that is not valid UTF-8
@@ -101,7 +106,8 @@ func (w xmlWriter) element(indent, name, text string) {
 }
 
 func (w xmlWriter) version(indent string, p *Package) {
-	w.WriteString(indent + "<version")
+	w.WriteString(indent)
+	w.WriteString("<version")
 	w.attr("epoch", orZero(p.Epoch))
 	w.attr("ver", p.Version)
 	w.attr("rel", p.Release)
@@ -116,7 +122,8 @@ func orZero(epoch string) string {
 }
 
 func (w xmlWriter) file(indent string, f File) {
-	w.WriteString(indent + "<file")
+	w.WriteString(indent)
+	w.WriteString("<file")
 	if f.Type != "" {
 		w.attr("type", f.Type)
 	}
@@ -218,7 +225,9 @@ func (w xmlWriter) deps(kind string, deps []Dep) {
 	if len(deps) == 0 {
 		return
 	}
-	w.WriteString("    <rpm:" + kind + ">\n")
+	w.WriteString("    <rpm:")
+	w.WriteString(kind)
+	w.WriteString(">\n")
 	for _, d := range deps {
 		w.WriteString("      <rpm:entry")
 		w.attr("name", d.Name)
@@ -237,7 +246,9 @@ func (w xmlWriter) deps(kind string, deps []Dep) {
 		}
 		w.WriteString("/>\n")
 	}
-	w.WriteString("    </rpm:" + kind + ">\n")
+	w.WriteString("    </rpm:")
+	w.WriteString(kind)
+	w.WriteString(">\n")
 }
 
 // packageStart writes the <package pkgid name arch> line and version shared

@@ -2,9 +2,11 @@ package rpm
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"unsafe"
@@ -87,7 +89,10 @@ func readHeaderAt(r io.ReaderAt, size, off int64, what string, pad bool) (*heade
 			return nil, 0, fmt.Errorf("%s entry %d: %w", what, i, err)
 		}
 	}
-	sort.Slice(h.index, func(i, j int) bool { return h.index[i].tag < h.index[j].tag })
+	byTag := func(a, b entry) int { return cmp.Compare(a.tag, b.tag) }
+	if !slices.IsSortedFunc(h.index, byTag) {
+		slices.SortFunc(h.index, byTag)
+	}
 	return h, end, nil
 }
 
@@ -158,11 +163,14 @@ func (h *header) strings(tag int) []string {
 	return out
 }
 
+// string returns a string tag's value, or the first of a string array.
 func (h *header) string(tag int) string {
-	if s := h.strings(tag); len(s) > 0 {
-		return s[0]
+	e, ok := h.find(tag)
+	if !ok || (e.typ != TypeString && e.typ != TypeStringArray && e.typ != TypeI18NString) {
+		return ""
 	}
-	return ""
+	s := h.text[e.offset:]
+	return s[:strings.IndexByte(s, 0)]
 }
 
 // uints returns an integer tag's values, whatever their width.
@@ -193,19 +201,44 @@ func (h *header) uints(tag int) []uint64 {
 // uint returns the first value of an integer tag, or of its 64-bit
 // counterpart when the 32-bit one is absent.
 func (h *header) uint(tag, longTag int) (uint64, bool) {
-	for _, t := range []int{tag, longTag} {
-		if v := h.uints(t); len(v) > 0 {
-			return v[0], true
+	for _, t := range [2]int{tag, longTag} {
+		if e, ok := h.find(t); ok {
+			if v, ok := h.value(e, 0); ok {
+				return v, true
+			}
 		}
 	}
 	return 0, false
 }
 
+// value returns the i-th value of the integer entry e.
+func (h *header) value(e entry, i int) (uint64, bool) {
+	d := h.data[e.offset:]
+	switch e.typ {
+	case TypeChar, TypeInt8:
+		return uint64(d[i]), true
+	case TypeInt16:
+		return uint64(binary.BigEndian.Uint16(d[2*i:])), true
+	case TypeInt32:
+		return uint64(binary.BigEndian.Uint32(d[4*i:])), true
+	case TypeInt64:
+		return binary.BigEndian.Uint64(d[8*i:]), true
+	}
+	return 0, false
+}
+
 func (h *header) uint32s(tag int) []uint32 {
-	v := h.uints(tag)
-	out := make([]uint32, len(v))
-	for i, x := range v {
-		out[i] = uint32(x)
+	e, ok := h.find(tag)
+	if !ok {
+		return nil
+	}
+	out := make([]uint32, e.count)
+	for i := range out {
+		v, ok := h.value(e, i)
+		if !ok {
+			return nil
+		}
+		out[i] = uint32(v)
 	}
 	return out
 }
