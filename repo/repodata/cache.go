@@ -38,17 +38,22 @@ func encodeCache(pkgs <-chan *Package) ([]byte, error) {
 // primary document with the given checksum: a first line holding the
 // checksum, then the records. Failing to write it only costs a later update
 // its speed, so a failure removes any stale cache and is otherwise ignored.
+//
+// The file is rewritten in place rather than replaced (creating an inode is
+// one of the dearest steps of a small index). A write cut short leaves the
+// checksum line and a prefix of the records, which is still sound: Index
+// checks every cached record against its package file and reads the
+// packages the cache lacks.
 func saveCache(dir, primary string, records []byte) {
 	path := filepath.Join(dir, CacheName)
 	err := func() error {
 		if records == nil {
 			return os.ErrInvalid
 		}
-		f, err := os.CreateTemp(dir, CacheName+".tmp-")
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 		if err != nil {
 			return err
 		}
-		defer os.Remove(f.Name())
 		_, err = f.WriteString(primary + "\n")
 		if err == nil {
 			_, err = f.Write(records)
@@ -56,10 +61,7 @@ func saveCache(dir, primary string, records []byte) {
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
-		if err != nil {
-			return err
-		}
-		return os.Rename(f.Name(), path)
+		return err
 	}()
 	if err != nil {
 		os.Remove(path)
