@@ -61,47 +61,69 @@ type Result struct {
 // skipping repodata and hidden directories) into dir/repodata. The new
 // metadata is built in a temporary directory and moved into place only when
 // complete, so on error the previous repodata, if any, is left untouched.
-func Index(ctx context.Context, dir string, opts Options) (*Result, error) {
+func Index(ctx context.Context, dir string, opts Options) (res *Result, err error) {
 	opts.fill()
-	rels, err := scanRPMs(dir)
-	if err != nil {
-		return nil, fmt.Errorf("index %s: %w", dir, err)
+	// The directory the new metadata is built in is made while the
+	// packages are listed (the walk skips hidden directories).
+	type scan struct {
+		rels []string
+		err  error
 	}
-	var old map[string]*Package
-	if opts.Update {
-		if old, err = previous(dir); err != nil {
-			return nil, fmt.Errorf("index %s: --update: %w (index without update to rebuild)", dir, err)
+	scanned := make(chan scan, 1)
+	go func() {
+		rels, err := scanRPMs(dir)
+		scanned <- scan{rels, err}
+	}()
+	tmp, terr := makeTempRepodata(dir)
+	s := <-scanned
+	if err = errors.Join(s.err, terr); err != nil {
+		if terr == nil {
+			os.RemoveAll(tmp)
 		}
-	}
-	md, reused, err := build(ctx, dir, rels, old, &opts)
-	if err != nil {
 		return nil, fmt.Errorf("index %s: %w", dir, err)
-	}
-	return &Result{Packages: len(rels), Reused: reused, Repomd: md}, nil
-}
-
-// build describes the packages and writes their metadata as they come, in
-// a temporary directory that replaces dir/repodata only on success.
-func build(ctx context.Context, dir string, rels []string, old map[string]*Package, opts *Options) (md *Repomd, reused int, err error) {
-	tmp, err := os.MkdirTemp(dir, ".repodata-new-")
-	if err != nil {
-		return nil, 0, err
 	}
 	defer func() {
 		if err != nil {
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, 0, err
+	var old map[string]*Package
+	if opts.Update {
+		if old, err = previous(dir); err != nil {
+			return nil, fmt.Errorf("index %s: --update: %w (index without update to rebuild)", dir, err)
+		}
 	}
+	md, reused, err := build(ctx, dir, tmp, s.rels, old, &opts)
+	if err != nil {
+		return nil, fmt.Errorf("index %s: %w", dir, err)
+	}
+	return &Result{Packages: len(s.rels), Reused: reused, Repomd: md}, nil
+}
+
+// makeTempRepodata makes the directory in dir where new metadata is built
+// before it replaces dir/repodata.
+func makeTempRepodata(dir string) (string, error) {
+	tmp, err := os.MkdirTemp(dir, ".repodata-new-")
+	if err != nil {
+		return "", err
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
+}
+
+// build describes the packages and writes their metadata as they come, in
+// tmp, which replaces dir/repodata on success.
+func build(ctx context.Context, dir, tmp string, rels []string, old map[string]*Package, opts *Options) (*Repomd, int, error) {
 	mw := newMetaWriter(tmp, len(rels), opts.Compression)
-	reused, err = describeAll(ctx, dir, rels, old, opts, mw.add)
+	reused, err := describeAll(ctx, dir, rels, old, opts, mw.add)
 	data, cache, werr := mw.close()
 	if err = errors.Join(err, werr); err != nil {
 		return nil, 0, err
 	}
-	md, err = finishRepodata(dir, tmp, data, cache, opts)
+	md, err := finishRepodata(dir, tmp, data, cache, opts)
 	return md, reused, err
 }
 

@@ -34,7 +34,7 @@ func WriteMetadata(dir string, pkgs []*Package, opts Options) (md *Repomd, err e
 		}
 		seen[p.Location] = true
 	}
-	tmp, err := os.MkdirTemp(dir, ".repodata-new-")
+	tmp, err := makeTempRepodata(dir)
 	if err != nil {
 		return nil, fmt.Errorf("write metadata in %s: %w", dir, err)
 	}
@@ -43,9 +43,6 @@ func WriteMetadata(dir string, pkgs []*Package, opts Options) (md *Repomd, err e
 			os.RemoveAll(tmp)
 		}
 	}()
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return nil, fmt.Errorf("write metadata in %s: %w", dir, err)
-	}
 	mw := newMetaWriter(tmp, len(pkgs), opts.Compression)
 	for _, p := range pkgs {
 		mw.add(p)

@@ -63,6 +63,15 @@ func (m *metaWriter) close() ([]Data, []byte, error) {
 // finishRepodata writes repomd.xml for the documents in tmp, signs it when
 // asked, then swaps tmp in as dir/repodata.
 func finishRepodata(dir, tmp string, data []Data, cache []byte, opts *Options) (*Repomd, error) {
+	// The update cache is keyed by primary's checksum, so it may be written
+	// while repomd.xml is: should the swap fail, it matches no repomd.xml
+	// and is ignored.
+	saved := make(chan struct{})
+	go func() {
+		defer close(saved)
+		saveCache(dir, data[0].Checksum, cache)
+	}()
+	defer func() { <-saved }()
 	now := opts.Now().Unix()
 	md := &Repomd{Revision: strconv.FormatInt(now, 10), Data: data}
 	for i := range md.Data {
@@ -74,7 +83,6 @@ func finishRepodata(dir, tmp string, data []Data, cache []byte, opts *Options) (
 	if err := swapIn(tmp, filepath.Join(dir, "repodata")); err != nil {
 		return nil, err
 	}
-	saveCache(dir, md.Data[0].Checksum, cache)
 	return md, nil
 }
 
