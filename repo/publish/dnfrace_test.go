@@ -2,9 +2,11 @@ package publish
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,9 +74,14 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 
 	var exposed atomic.Int64 // repomd.xml GETs answered inside one window
 	h := serve.Handler(s, zerolog.Nop())
+	var logMu sync.Mutex
+	var reqLog []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		before := s.inWindow()
 		h.ServeHTTP(w, r)
+		logMu.Lock()
+		reqLog = append(reqLog, fmt.Sprintf("%s %s %s win=%d/%d etag=%s", time.Now().Format("05.000"), r.RemoteAddr, r.URL.Path, before, s.inWindow(), w.Header().Get("ETag")))
+		logMu.Unlock()
 		if r.URL.Path == "/"+RepomdKey && before != 0 && s.inWindow() == before {
 			exposed.Add(1)
 		}
@@ -106,7 +113,9 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 		runs++
 		if out, err := root.Run("makecache"); err != nil {
 			failures++
-			t.Errorf("dnf makecache %d: %v\n%s", runs, err, out)
+			logMu.Lock()
+			t.Errorf("dnf makecache %d: %v\n%s\n%s", runs, err, out, strings.Join(reqLog[max(0, len(reqLog)-14):], "\n"))
+			logMu.Unlock()
 		}
 	}
 	stop()

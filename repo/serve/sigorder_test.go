@@ -93,4 +93,3 @@ func TestSignatureOverTheClientsRepomdFirst(t *testing.T) {
 		})
 	}
 }
-
