@@ -1,6 +1,7 @@
 package publish
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/repo/serve"
+	"github.com/kabiforge/kabiforge/repo/sigfile"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -71,16 +73,20 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 	s := &slowCommitStore{Store: dirStore(t, t.TempDir()), hold: 400 * time.Millisecond}
 	p := newPublisher(t, s, Config{})
 	mustPublish(t, p, ChangeSet{Add: rpms})
+	kr := signer(t).Key().Keyring()
 
 	var exposed atomic.Int64 // repomd.xml GETs answered inside one window
 	h := serve.Handler(s, zerolog.Nop())
 	var logMu sync.Mutex
 	var reqLog []string
+	served := map[string][]byte{} // the last repomd.xml and .asc served
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		before := s.inWindow()
-		h.ServeHTTP(w, r)
+		tee := &teeWriter{ResponseWriter: w}
+		h.ServeHTTP(tee, r)
 		logMu.Lock()
-		reqLog = append(reqLog, fmt.Sprintf("%s %s %s win=%d/%d etag=%s", time.Now().Format("05.000"), r.RemoteAddr, r.URL.Path, before, s.inWindow(), w.Header().Get("ETag")))
+		served[r.URL.Path] = tee.body.Bytes()
+		reqLog = append(reqLog, fmt.Sprintf("%s %s %s window %d/%d ETag %s", time.Now().Format("05.000"), r.RemoteAddr, r.URL.Path, before, s.inWindow(), w.Header().Get("ETag")))
 		logMu.Unlock()
 		if r.URL.Path == "/"+RepomdKey && before != 0 && s.inWindow() == before {
 			exposed.Add(1)
@@ -114,7 +120,9 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 		if out, err := root.Run("makecache"); err != nil {
 			failures++
 			logMu.Lock()
-			t.Errorf("dnf makecache %d: %v\n%s\n%s", runs, err, out, strings.Join(reqLog[max(0, len(reqLog)-14):], "\n"))
+			pair := sigfile.VerifyFirst(kr, served["/"+RepomdKey], served["/"+RepomdAscKey])
+			t.Errorf("dnf makecache %d: %v\n%s\nthe last repomd.xml and .asc served: first signature check %v\n%s",
+				runs, err, out, pair, strings.Join(reqLog[max(0, len(reqLog)-14):], "\n"))
 			logMu.Unlock()
 		}
 	}
@@ -125,4 +133,15 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 	if exposed.Load() == 0 {
 		t.Error("no dnf run met the window between the repomd.xml.asc and repomd.xml writes; the test proves nothing")
 	}
+}
+
+// teeWriter keeps a copy of the body written.
+type teeWriter struct {
+	http.ResponseWriter
+	body bytes.Buffer
+}
+
+func (w *teeWriter) Write(p []byte) (int, error) {
+	w.body.Write(p)
+	return w.ResponseWriter.Write(p)
 }

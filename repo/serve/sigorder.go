@@ -34,8 +34,11 @@ const (
 	// a repomd.xml.asc reordered.
 	maxRemembered = 1 << 20
 	// clientMemory is how long a client's repomd.xml is remembered: far
-	// longer than dnf's gap between its two GETs.
+	// longer than dnf's gap between its two GETs. connMemory is shorter,
+	// about a keep-alive's idle time, so that a port reused by a new
+	// connection from the same address is unlikely to meet an old entry.
 	clientMemory = 5 * time.Minute
+	connMemory   = 30 * time.Second
 	// maxClients bounds the clients remembered; maxRepomds the repomd.xml
 	// versions kept (a few per repository suffice: the current one and
 	// those replaced within clientMemory).
@@ -44,13 +47,15 @@ const (
 )
 
 // sigOrder remembers which repomd.xml version each client last received.
-// A client is both its connection (exact for a client reusing it, as Go's
-// and curl's keep-alive do) and its IP address (for a client opening a new
-// connection per file, such as librepo's downloads).
+// A client is both its connection (exact for clients sharing an address,
+// each keeping its connection alive) and its IP address (for a client
+// opening a new connection per file, as librepo does); the connection is
+// asked first.
 type sigOrder struct {
 	mu      sync.Mutex
 	now     func() time.Time
-	clients *lru[clientKey, string] // → store version of the repomd.xml
+	conns   *lru[clientKey, string] // ip:port → store version of the repomd.xml
+	addrs   *lru[clientKey, string] // ip → store version of the repomd.xml
 	repomds *lru[string, []byte]    // repomd.xml key and version → content
 }
 
@@ -59,18 +64,27 @@ type clientKey struct{ client, repomd string }
 func newSigOrder(now func() time.Time) *sigOrder {
 	return &sigOrder{
 		now:     now,
-		clients: newLRU[clientKey, string](maxClients, clientMemory),
+		conns:   newLRU[clientKey, string](maxClients, connMemory),
+		addrs:   newLRU[clientKey, string](maxClients, clientMemory),
 		repomds: newLRU[string, []byte](maxRepomds, clientMemory),
 	}
 }
 
-// clientsOf returns who sent r: its connection, then its IP address.
-func clientsOf(r *http.Request) []string {
+// slot is one place a client's repomd.xml version is remembered.
+type slot struct {
+	in  *lru[clientKey, string]
+	key clientKey
+}
+
+// slots returns where r's client is remembered for repomdKey: by its
+// connection, then by its IP address.
+func (o *sigOrder) slots(r *http.Request, repomdKey string) []slot {
+	conn := slot{o.conns, clientKey{r.RemoteAddr, repomdKey}}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return []string{r.RemoteAddr}
+		return []slot{conn}
 	}
-	return []string{r.RemoteAddr, host}
+	return []slot{conn, {o.addrs, clientKey{host, repomdKey}}}
 }
 
 // remember reads a repomd.xml about to be served whole by a GET (or
@@ -88,8 +102,8 @@ func (o *sigOrder) remember(r *http.Request, key string, content seekCloser, inf
 	defer o.mu.Unlock()
 	now := o.now()
 	o.repomds.put(key+"\x00"+info.Version, b, now)
-	for _, c := range clientsOf(r) {
-		o.clients.put(clientKey{c, key}, info.Version, now)
+	for _, sl := range o.slots(r, key) {
+		sl.in.put(sl.key, info.Version, now)
 	}
 	return memFile{bytes.NewReader(b)}, nil
 }
@@ -127,10 +141,11 @@ func (o *sigOrder) lastServed(r *http.Request, repomdKey string) []byte {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	now := o.now()
-	for _, c := range clientsOf(r) {
-		if version, ok := o.clients.get(clientKey{c, repomdKey}, now); ok {
-			b, _ := o.repomds.get(repomdKey+"\x00"+version, now)
-			return b
+	for _, sl := range o.slots(r, repomdKey) {
+		if version, ok := sl.in.get(sl.key, now); ok {
+			if b, ok := o.repomds.get(repomdKey+"\x00"+version, now); ok {
+				return b
+			}
 		}
 	}
 	return nil
