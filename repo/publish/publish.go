@@ -20,7 +20,9 @@
 // key-rotation support accepts any valid signature and so never fails. Older
 // librepo (1.14.5 on Debian 12, seen here) checks only the first signature;
 // for it the window remains, from the repomd.xml.asc write to the repomd.xml
-// write plus the client's gap between its two GETs (tests measure it). A
+// write plus the client's gap between its two GETs (tests measure it),
+// except for clients of `kabiforge repo serve` (repo/serve), which hands
+// each client the signature over the repomd.xml it received first. A
 // failed repomd.xml write puts the previous repomd.xml.asc back, and a
 // publisher finding a repomd.xml.asc whose first signature is not over
 // repomd.xml waits (Config.Stale) for the publish in flight to finish.
