@@ -227,10 +227,11 @@ func (p *Publisher) Cleanup(ctx context.Context) (int, error) {
 	}
 	now := p.cfg.Now()
 	var garbage []string
+	postponed := false
 	err = updateJournal(ctx, p.store, func(j *Journal) error {
 		if cur != nil && j.find(sum256(cur)) == nil {
 			p.cfg.Logf("publish %s: journal lacks the current repomd.xml; cleanup postponed", p.cfg.Name)
-			garbage = nil
+			garbage, postponed = nil, true
 			return errNoChange
 		}
 		before := len(j.Generations) + len(j.Garbage)
@@ -240,7 +241,7 @@ func (p *Publisher) Cleanup(ctx context.Context) (int, error) {
 		}
 		return nil
 	})
-	if err != nil || len(garbage) == 0 {
+	if err != nil || postponed {
 		return 0, err
 	}
 	done := map[string]bool{}
@@ -250,7 +251,11 @@ func (p *Publisher) Cleanup(ctx context.Context) (int, error) {
 			err = errors.Join(err, jerr)
 		}
 	}
-	return n, err
+	if err != nil {
+		return n, err
+	}
+	swept, err := p.sweepOrphans(ctx, now)
+	return n + swept, err
 }
 
 // deleteGarbage deletes keys not written since the window began, marking
