@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -128,42 +126,10 @@ func devKeepsHistory(t *testing.T, cfg, ui string, kernels ...string) {
 			t.Errorf("after restart, status %s: %v\n%s", k, err, st)
 		}
 		id := "kernel/" + k // workflows.RebuildID of the kernel package
-		if err := uiListsWorkflow(ui, fmt.Sprintf("KernelNVR = %q", k), id); err != nil {
+		if err := devtest.UIListsWorkflow(ui, fmt.Sprintf("KernelNVR = %q", k), id); err != nil {
 			t.Errorf("after restart: %v", err)
 		}
 	}
-}
-
-// uiListsWorkflow asks the UI server's HTTP API for the workflows matching
-// query and looks for the workflow id.
-func uiListsWorkflow(ui, query, id string) error {
-	u := ui + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(query)
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	var body struct {
-		Executions []struct {
-			Execution struct {
-				WorkflowID string `json:"workflowId"`
-			} `json:"execution"`
-		} `json:"executions"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	var ids []string
-	for _, e := range body.Executions {
-		if e.Execution.WorkflowID == id {
-			return nil
-		}
-		ids = append(ids, e.Execution.WorkflowID)
-	}
-	return fmt.Errorf("GET %s: %s not among the executions %v", u, id, ids)
 }
 
 // parseInstallLine finds the banner's "install with:" line, which reads

@@ -15,8 +15,11 @@ package devtest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -199,4 +202,37 @@ func (l *testLog) Write(b []byte) (int, error) {
 		l.part = l.part[i+1:]
 	}
 	return len(b), nil
+}
+
+// UIListsWorkflow asks the Temporal UI server's HTTP API at ui for the
+// workflows matching a visibility query and reports whether the workflow id
+// is among them.
+func UIListsWorkflow(ui, query, id string) error {
+	u := ui + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(query)
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	var body struct {
+		Executions []struct {
+			Execution struct {
+				WorkflowID string `json:"workflowId"`
+			} `json:"execution"`
+		} `json:"executions"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return fmt.Errorf("GET %s: %w", u, err)
+	}
+	var ids []string
+	for _, e := range body.Executions {
+		if e.Execution.WorkflowID == id {
+			return nil
+		}
+		ids = append(ids, e.Execution.WorkflowID)
+	}
+	return fmt.Errorf("GET %s: %s not among the executions %v", u, id, ids)
 }

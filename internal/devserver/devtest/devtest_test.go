@@ -2,12 +2,9 @@ package devtest_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,7 +142,7 @@ func TestWorkflowRunsIsSearchableShownInUIAndSurvivesRestart(t *testing.T) {
 	})
 
 	eventually(t, "UI API lists the workflow", func() error {
-		return uiListsWorkflow(srv.UI, query, run.GetID())
+		return devtest.UIListsWorkflow(srv.UI, query, run.GetID())
 	})
 
 	w.Stop()
@@ -165,36 +162,6 @@ func TestWorkflowRunsIsSearchableShownInUIAndSurvivesRestart(t *testing.T) {
 		}
 		return nil
 	})
-}
-
-// uiListsWorkflow asks the UI server's HTTP API for the workflows matching
-// query and looks for id.
-func uiListsWorkflow(ui, query, id string) error {
-	u := ui + "/api/v1/namespaces/default/workflows?query=" + url.QueryEscape(query)
-	resp, err := http.Get(u)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	var body struct {
-		Executions []struct {
-			Execution struct {
-				WorkflowID string `json:"workflowId"`
-			} `json:"execution"`
-		} `json:"executions"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return fmt.Errorf("GET %s: %w", u, err)
-	}
-	for _, e := range body.Executions {
-		if e.Execution.WorkflowID == id {
-			return nil
-		}
-	}
-	return fmt.Errorf("GET %s: %s not among %d executions", u, id, len(body.Executions))
 }
 
 func historyCompleted(t *testing.T, c client.Client, id string) bool {
