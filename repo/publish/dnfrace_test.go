@@ -112,6 +112,13 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 		}
 	}()
 
+	// Without the reordering every run that meets the window fails (35 of
+	// 35 measured). With it, a run still failed now and then (3 of ~420)
+	// when the server took a new connection for an earlier one from the
+	// same ip:port: librepo opens a connection per file, the kernel reused a
+	// source port within the 30 s a connection was remembered, and
+	// repomd.xml.asc was ordered for a repomd.xml an earlier dnf run had
+	// received. Every failure is an error, logged with its request sequence.
 	start, runs, failures := time.Now(), 0, 0
 	for time.Since(start) < 20*time.Second {
 		root := testutil.NewDNFRoot(t)
@@ -121,7 +128,7 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 			failures++
 			logMu.Lock()
 			pair := sigfile.VerifyFirst(kr, served["/"+RepomdKey], served["/"+RepomdAscKey])
-			t.Logf("dnf makecache %d: %v\n%s\nthe last repomd.xml and .asc served: first signature check %v\n%s",
+			t.Errorf("dnf makecache %d: %v\n%s\nthe last repomd.xml and .asc served: first signature check %v\n%s",
 				runs, err, out, pair, strings.Join(reqLog[max(0, len(reqLog)-14):], "\n"))
 			logMu.Unlock()
 		}
@@ -132,14 +139,6 @@ func TestDNFMakecacheDuringPublishes(t *testing.T) {
 		runs, n, time.Since(start).Round(time.Millisecond), failures, exposed.Load())
 	if exposed.Load() == 0 {
 		t.Error("no dnf run met the window between the repomd.xml.asc and repomd.xml writes; the test proves nothing")
-	}
-	// Without the reordering every run that meets the window fails (35 of
-	// 35 measured). With it, most runs see 0 failures; a rare one remains
-	// (2 of 73 runs once, see the logged request sequence): librepo's second
-	// GET of repomd.xml.asc after importing the key is sometimes served
-	// unreordered. Until that is understood, hold the rate under 10%.
-	if failures*10 > runs {
-		t.Errorf("%d of %d dnf runs failed with the reordering on", failures, runs)
 	}
 }
 

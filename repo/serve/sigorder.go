@@ -50,7 +50,12 @@ const (
 // A client is both its connection (exact for clients sharing an address,
 // each keeping its connection alive) and its IP address (for a client
 // opening a new connection per file, as librepo does); the connection is
-// asked first.
+// asked first. A connection is told apart from an earlier one that came
+// from the same ip:port (the kernel hands a closed connection's source port
+// to a new one within seconds when a client like librepo opens one per
+// file) by the local address value net/http stores in each connection's
+// context: otherwise the old connection's repomd.xml version would win over
+// the one the client just received on its new connection.
 type sigOrder struct {
 	mu      sync.Mutex
 	now     func() time.Time
@@ -59,7 +64,11 @@ type sigOrder struct {
 	repomds *lru[string, []byte]    // repomd.xml key and version → content
 }
 
-type clientKey struct{ client, repomd string }
+type clientKey struct {
+	client string // ip:port of a connection, or ip
+	conn   any    // the connection's own local address value, or nil
+	repomd string
+}
 
 func newSigOrder(now func() time.Time) *sigOrder {
 	return &sigOrder{
@@ -79,12 +88,24 @@ type slot struct {
 // slots returns where r's client is remembered for repomdKey: by its
 // connection, then by its IP address.
 func (o *sigOrder) slots(r *http.Request, repomdKey string) []slot {
-	conn := slot{o.conns, clientKey{r.RemoteAddr, repomdKey}}
+	conn := slot{o.conns, clientKey{r.RemoteAddr, connOf(r), repomdKey}}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return []slot{conn}
 	}
-	return []slot{conn, {o.addrs, clientKey{host, repomdKey}}}
+	return []slot{conn, {o.addrs, clientKey{host, nil, repomdKey}}}
+}
+
+// connOf returns what tells r's connection apart from earlier connections
+// from the same ip:port: the local address net/http puts in each
+// connection's context, a value allocated per accepted connection and
+// compared by identity. It returns nil (ip:port alone) for other servers.
+func connOf(r *http.Request) any {
+	switch a := r.Context().Value(http.LocalAddrContextKey).(type) {
+	case *net.TCPAddr, *net.UnixAddr:
+		return a
+	}
+	return nil
 }
 
 // remember reads a repomd.xml about to be served whole by a GET (or

@@ -2,7 +2,9 @@ package serve_test
 
 import (
 	"bytes"
+	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -17,8 +19,19 @@ import (
 // getFrom GETs path from h as the client at remote (ip:port).
 func getFrom(t *testing.T, h http.Handler, remote, path string) (string, []byte) {
 	t.Helper()
+	return getOn(t, h, nil, remote, path)
+}
+
+// getOn GETs path from h on the connection conn (a local address value, as
+// net/http puts one per connection in the request's context; nil for none)
+// from the client at remote (ip:port).
+func getOn(t *testing.T, h http.Handler, conn net.Addr, remote, path string) (string, []byte) {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodGet, path, nil)
 	req.RemoteAddr = remote
+	if conn != nil {
+		req = req.WithContext(context.WithValue(req.Context(), http.LocalAddrContextKey, conn))
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
@@ -92,4 +105,60 @@ func TestSignatureOverTheClientsRepomdFirst(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A new connection from the ip:port of an earlier, closed one (librepo
+// opens a connection per file and the kernel soon reuses its source ports)
+// is not taken for the earlier connection: it gets repomd.xml.asc ordered
+// for the repomd.xml its client received last, while the earlier
+// connection, were it still open, keeps its own order.
+func TestNewConnectionFromAReusedPort(t *testing.T) {
+	key, err := sign.Generate("serve test", "serve@kabiforge.invalid", sign.Ed25519)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr := key.Keyring()
+	v1, v2, v3 := []byte("<repomd>1</repomd>"), []byte("<repomd>2</repomd>"), []byte("<repomd>3</repomd>")
+	s1, s2, s3 := detachSig(t, key, v1), detachSig(t, key, v2), detachSig(t, key, v3)
+	ascV2, _ := sigfile.Armor([][]byte{s2, s1})
+	ascV3, _ := sigfile.Armor([][]byte{s3, s2, s1})
+
+	for name, s := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			const md, asc = "el9/repodata/repomd.xml", "el9/repodata/repomd.xml.asc"
+			const port, otherPort = "192.0.2.1:40000", "192.0.2.1:40002"
+			local := func() net.Addr { return &net.TCPAddr{IP: net.IPv4(192, 0, 2, 9), Port: 80} }
+			first, second, third := local(), local(), local()
+			h := serve.Handler(s, zerolog.Nop())
+			put(t, s, md, string(v1))
+			getOn(t, h, first, port, "/"+md)
+			put(t, s, asc, string(ascV2))
+			put(t, s, md, string(v2))
+			getOn(t, h, second, otherPort, "/"+md)
+			put(t, s, asc, string(ascV3)) // a publish half done: repomd.xml is still v2
+
+			_, got := getOn(t, h, third, port, "/"+asc)
+			if err := sigfile.VerifyFirst(kr, v2, got); err != nil {
+				t.Errorf("a new connection from a reused port, its client holding v2: %v", err)
+			}
+			_, got = getOn(t, h, first, port, "/"+asc)
+			if err := sigfile.VerifyFirst(kr, v1, got); err != nil {
+				t.Errorf("the connection that received v1: %v", err)
+			}
+		})
+	}
+}
+
+// detachSig returns key's binary signature packet over data.
+func detachSig(t *testing.T, key *sign.Key, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := sign.NewSigner(key).Detach(&buf, bytes.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sigfile.Split(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s[0]
 }
