@@ -50,6 +50,9 @@ type Activities struct {
 	// Builder builds packages; BuilderName names it in provenance.
 	Builder     build.Builder
 	BuilderName string
+	// Templates picks the mock config a build of a stream and arch
+	// includes; nil, or no answer, leaves the builder's default.
+	Templates func(stream, arch string) (string, bool)
 	// ConfigHash identifies the configuration in provenance records.
 	ConfigHash string
 	// Signer signs packages and repository metadata.

@@ -42,6 +42,11 @@ func (a *Activities) Build(ctx context.Context, in BuildInput) (BuildOutput, err
 		return BuildOutput{}, err
 	}
 	req := build.Request{SRPM: srpm, Arch: in.Arch, ResultDir: resDir, Timeout: in.Timeout}
+	if a.Templates != nil {
+		if t, ok := a.Templates(in.Stream, in.Arch); ok {
+			req.Template = t
+		}
+	}
 	if len(in.Deps) > 0 {
 		req.Repos = []build.Repo{{Name: "deps", URL: "file://" + depDir}}
 	}

@@ -58,6 +58,9 @@ func New(ctx context.Context, cfg *config.Config, c client.Client) (*Activities,
 			Retention: publish.Retention{Kernels: cfg.Retention.Kernels}, Window: cfg.Retention.Window}
 	}
 	a.Builder = builderFor(cfg)
+	if cfg.Builder.Kind == config.BuilderMock {
+		a.Templates = cfg.Builder.Mock.Template
+	}
 	if a.Signer, err = signerFor(cfg.Signing); err != nil {
 		return nil, err
 	}

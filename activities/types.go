@@ -59,6 +59,8 @@ type BuildInput struct {
 	Label string   `json:"label"`
 	SRPM  Artifact `json:"srpm"`
 	Arch  string   `json:"arch"`
+	// Stream is the kernel stream the build is for; it picks the mock template.
+	Stream string `json:"stream,omitempty"`
 	// RetargetKernel, when set, rewrites a kmod's spec for this kernel
 	// (version-release, e.g. 4.18.0-80.1.2.el8_0) before building.
 	RetargetKernel string `json:"retarget_kernel,omitempty"`

@@ -59,7 +59,7 @@ func (r *rebuild) rebuildKmod(ctx workflow.Context, name string) {
 	futures := map[string]workflow.ChildWorkflowFuture{}
 	for _, arch := range r.in.Plan.Arches {
 		futures[arch.Name] = r.startBuildCtx(ctx, label, arch, activities.BuildInput{Label: label, SRPM: srpm,
-			RetargetKernel: r.vr, Deps: r.kernel[arch.Name].RPMs})
+			Stream: r.in.Plan.Stream, RetargetKernel: r.vr, Deps: r.kernel[arch.Name].RPMs})
 	}
 	var failed []string
 	for _, arch := range r.in.Plan.Arches {

@@ -115,7 +115,8 @@ func (r *rebuild) buildKernel() error {
 	r.stage(StageBuildingKernel)
 	futures := map[string]workflow.ChildWorkflowFuture{}
 	for _, arch := range r.in.Plan.Arches {
-		futures[arch.Name] = r.startBuild(r.label, arch, activities.BuildInput{Label: r.label, SRPM: r.fetched.Artifact, Arch: arch.Name})
+		futures[arch.Name] = r.startBuild(r.label, arch, activities.BuildInput{Label: r.label, SRPM: r.fetched.Artifact, Arch: arch.Name,
+			Stream: r.in.Plan.Stream})
 		r.st.setArch(arch.Name, StateBuilding, "")
 	}
 	var firstErr error

@@ -39,6 +39,10 @@ type Request struct {
 	ResultDir string
 	// Timeout limits the build; zero means no limit beyond ctx.
 	Timeout time.Duration
+	// Template, for mock, names the mock config this build includes (the
+	// kernel stream's, e.g. centos-stream-9-x86_64); empty means the Mock's
+	// own Template. rpmbuild ignores it.
+	Template string
 	// OnLog, when set, receives each log line as it is written. It is called
 	// from one goroutine at a time and should return quickly.
 	OnLog func(line string)

@@ -194,3 +194,23 @@ func TestFollowLogsStreamsAppendedLines(t *testing.T) {
 		t.Errorf("lines = %q", got.l)
 	}
 }
+
+// A request's Template (the kernel stream's) overrides the Mock's default.
+func TestMockConfigRequestTemplateOverrides(t *testing.T) {
+	m := &Mock{Template: "eol/centos-stream-8-x86_64"}
+	req := Request{SRPM: "/in/k.src.rpm", Arch: "x86_64", ResultDir: "/out"}
+	for template, want := range map[string]string{
+		"":                            "include('/etc/mock/eol/centos-stream-8-x86_64.cfg')",
+		"centos-stream+epel-9-x86_64": "include('/etc/mock/centos-stream+epel-9-x86_64.cfg')",
+	} {
+		req.Template = template
+		cfg, err := m.Config(req)
+		if err != nil || !strings.Contains(string(cfg), want) {
+			t.Errorf("template %q: config lacks %s (%v):\n%s", template, want, err, cfg)
+		}
+	}
+	req.Template = "../../etc/passwd"
+	if _, err := m.Config(req); err == nil || !strings.Contains(err.Error(), "mock template") {
+		t.Errorf("a hostile request template was accepted: %v", err)
+	}
+}
