@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,10 +27,13 @@ func (p *Publisher) attempt(ctx context.Context, dir string, adds []*entry, remo
 	if err := p.writeCompanions(ctx); err != nil {
 		return err
 	}
-	if rel, err := release.get(ctx, p, st); err != nil {
+	if rel, old, err := release.get(ctx, p, st); err != nil {
 		return err
 	} else if rel != nil {
 		adds = append(slices.Clone(adds), rel)
+		if old != "" {
+			remove = append(slices.Clone(remove), old)
+		}
 	}
 	entries, dropped, err := p.plan(st, adds, remove)
 	if err != nil {
@@ -184,32 +188,42 @@ type releaseCache struct {
 	entry *entry
 }
 
-// get returns the release package to add, or nil when the repository has
-// one or none is wanted.
-func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry, error) {
+// get returns the release package to add, and the NEVRA of the one it
+// replaces; nil when the repository's release package installs the current
+// key and .repo file, or none is wanted.
+func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry, string, error) {
 	if !p.cfg.ReleasePackage || p.cfg.BaseURL == "" {
-		return nil, nil
-	}
-	for _, pkg := range st.pkgs {
-		if pkg.Name == p.cfg.Name+"-release" {
-			return nil, nil
-		}
-	}
-	if c.entry != nil {
-		return c.entry, nil
+		return nil, "", nil
 	}
 	key, err := publicKey(p.cfg.Signer)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	path, err := buildReleaseRPM(ctx, c.dir, p.cfg.Name, key, RepoFile(p.cfg.Name, p.cfg.BaseURL, InstalledKeyURL(p.cfg.Name)), p.cfg.Signer)
-	if err != nil {
-		return nil, err
+	repo := RepoFile(p.cfg.Name, p.cfg.BaseURL, InstalledKeyURL(p.cfg.Name))
+	content := releaseContent(key, repo)
+	release, old := 1, ""
+	for _, pkg := range st.pkgs {
+		if pkg.Name != p.cfg.Name+"-release" {
+			continue
+		}
+		for _, d := range pkg.Provides {
+			if d.Name == releaseContentDep(p.cfg.Name) && d.Version == content {
+				return nil, "", nil
+			}
+		}
+		n, _ := strconv.Atoi(pkg.Release)
+		release, old = max(release, n+1), pkg.NEVRA()
 	}
-	if c.entry, err = describeLocal(path); err != nil {
-		return nil, err
+	if c.entry == nil {
+		path, err := buildReleaseRPM(ctx, c.dir, p.cfg.Name, release, key, repo, p.cfg.Signer)
+		if err != nil {
+			return nil, "", err
+		}
+		if c.entry, err = describeLocal(path); err != nil {
+			return nil, "", err
+		}
 	}
-	return c.entry, nil
+	return c.entry, old, nil
 }
 
 // errNoChange tells updateJournal to write nothing.

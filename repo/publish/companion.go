@@ -3,11 +3,14 @@ package publish
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/kabiforge/kabiforge/repo/sign"
@@ -53,7 +56,7 @@ gpgkey=%s
 // installs the public key into /etc/pki/rpm-gpg and the .repo file into
 // /etc/yum.repos.d, as elrepo-release does. It returns the RPM's path
 // under dir.
-func buildReleaseRPM(ctx context.Context, dir, name string, key, repo []byte, s *sign.Signer) (string, error) {
+func buildReleaseRPM(ctx context.Context, dir, name string, release int, key, repo []byte, s *sign.Signer) (string, error) {
 	if _, err := exec.LookPath("rpmbuild"); err != nil {
 		return "", fmt.Errorf("build %s-release: rpmbuild not found (install rpm, or turn the release package off)", name)
 	}
@@ -69,7 +72,7 @@ func buildReleaseRPM(ctx context.Context, dir, name string, key, repo []byte, s 
 		return "", err
 	}
 	spec := filepath.Join(top, name+"-release.spec")
-	if err := os.WriteFile(spec, []byte(releaseSpec(name)), 0o644); err != nil {
+	if err := os.WriteFile(spec, []byte(releaseSpec(name, release, releaseContent(key, repo))), 0o644); err != nil {
 		return "", err
 	}
 	cmd := exec.CommandContext(ctx, "rpmbuild", "-bb", "--nodeps",
@@ -90,10 +93,24 @@ func buildReleaseRPM(ctx context.Context, dir, name string, key, repo []byte, s 
 	return rpms[0], nil
 }
 
-func releaseSpec(name string) string {
+// releaseContent fingerprints what a release package installs, so a
+// change of key or base URL is seen in the published package.
+func releaseContent(key, repo []byte) string {
+	h := sha256.New()
+	h.Write(key)
+	h.Write([]byte{0})
+	h.Write(repo)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// releaseContentDep is the Provides that carries releaseContent.
+func releaseContentDep(name string) string { return name + "-release-content" }
+
+func releaseSpec(name string, release int, content string) string {
 	return `Name: ` + name + `-release
 Version: 1
-Release: 1
+Release: ` + strconv.Itoa(release) + `
+Provides: ` + releaseContentDep(name) + ` = ` + content + `
 Summary: Repository configuration and signing key of ` + name + `
 License: MIT
 BuildArch: noarch

@@ -41,7 +41,7 @@ func TestPublishInstallsWithDNF(t *testing.T) {
 	}
 	// The release package installs the key under /etc/pki and a .repo file
 	// pointing at it, as elrepo-release does.
-	if got := releaseRepoFile(t, dir); !strings.Contains(got, "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-test") ||
+	if got := releaseRepoFile(t, dir, "test-release-1-1.noarch.rpm"); !strings.Contains(got, "gpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-test") ||
 		!strings.Contains(got, "repo_gpgcheck=1") {
 		t.Errorf("test-release's test.repo:\n%s", got)
 	}
@@ -141,18 +141,18 @@ func TestAdoptIndexedRepository(t *testing.T) {
 	}
 }
 
-// releaseRepoFile returns the .repo file inside the published test-release RPM.
-func releaseRepoFile(t *testing.T, dir string) string {
+// releaseRepoFile returns the .repo file inside a published test-release RPM.
+func releaseRepoFile(t *testing.T, dir, file string) string {
 	t.Helper()
 	var found []string
 	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && strings.HasPrefix(d.Name(), "test-release-") && strings.HasSuffix(d.Name(), ".rpm") {
+		if err == nil && d.Name() == file {
 			found = append(found, path)
 		}
 		return nil
 	})
 	if len(found) != 1 {
-		t.Fatalf("want one test-release RPM under %s, found %v", dir, found)
+		t.Fatalf("want one %s under %s, found %v", file, dir, found)
 	}
 	p, err := rpm.Open(found[0])
 	if err != nil {
