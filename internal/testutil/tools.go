@@ -14,14 +14,20 @@ import (
 func RequireTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
+	if err != nil {
+		Unavailable(t, "%s not installed (run scripts/ensure-tools.sh): %v", name, err)
 	}
+	return p
+}
+
+// Unavailable stops a test whose prerequisite is missing: it fails under CI
+// (CI=true), where every prerequisite must be installed, and skips elsewhere.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
 	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required in CI but not installed (run scripts/ensure-tools.sh): %v", name, err)
+		t.Fatalf("required in CI: "+format, args...)
 	}
-	t.Skipf("%s not installed: %v", name, err)
-	return ""
+	t.Skipf(format, args...)
 }
 
 // RepoRoot returns the root of the kabiforge source tree.
@@ -41,10 +47,7 @@ func SharedData(t testing.TB, elem ...string) string {
 	t.Helper()
 	p := filepath.Join(append([]string{RepoRoot(t), "..", "shared", "data"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("shared data %s missing in CI: %v", p, err)
-		}
-		t.Skipf("shared data %s missing: %v", p, err)
+		Unavailable(t, "shared data %s missing: %v", p, err)
 	}
 	return p
 }

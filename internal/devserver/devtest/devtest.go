@@ -132,7 +132,7 @@ func Binary(t testing.TB) string {
 	root := testutil.RepoRoot(t)
 	build.once.Do(func() { build.path, build.err = install(root) })
 	if build.err != nil {
-		unavailable(t, "%v", build.err)
+		testutil.Unavailable(t, "dev server unavailable: %v", build.err)
 	}
 	return build.path
 }
@@ -171,15 +171,6 @@ func install(root string) (string, error) {
 		return "", fmt.Errorf("go install ./cmd/%s: %w\n%s", devproc.BinaryName, err, out.Bytes())
 	}
 	return filepath.Join(dir, devproc.BinaryName), nil
-}
-
-// unavailable fails the test under CI and skips it elsewhere.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("dev server unavailable: "+format, args...)
-	}
-	t.Skipf("dev server unavailable: "+format, args...)
 }
 
 // testLog copies the server's output into the test log, line by line.
