@@ -35,9 +35,6 @@ func ListRebuilds(ctx context.Context, c client.Client, limit int) ([]RebuildSum
 	}
 	out := make([]RebuildSummary, 0, len(resp.Executions))
 	for _, e := range resp.Executions {
-		if len(out) == limit {
-			break
-		}
 		f := e.GetSearchAttributes().GetIndexedFields()
 		s := RebuildSummary{Status: statusName(e.GetStatus().String()), Start: e.GetStartTime().AsTime()}
 		decode(f["KernelNVR"], &s.KernelNVR)

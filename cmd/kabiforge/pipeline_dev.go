@@ -67,11 +67,7 @@ func (a *app) devCommand() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			queues := []string{cfg.Temporal.TaskQueue}
-			for _, arch := range cfg.Arches {
-				queues = append(queues, arch.Queue)
-			}
-			stop, err := a.startWorkers(ctx, cfg, c, queues)
+			stop, err := a.startWorkers(ctx, cfg, c, configuredQueues(cfg))
 			if err != nil {
 				return err
 			}

@@ -37,10 +37,7 @@ func (a *app) workerCommand() *cobra.Command {
 			if metrics != "" {
 				cfg.HTTP.Metrics = metrics
 			}
-			all := []string{cfg.Temporal.TaskQueue}
-			for _, arch := range cfg.Arches {
-				all = append(all, arch.Queue)
-			}
+			all := configuredQueues(cfg)
 			if len(queues) == 0 {
 				queues = all
 			}
@@ -68,6 +65,15 @@ func (a *app) workerCommand() *cobra.Command {
 	cmd.Flags().StringSliceVar(&queues, "queues", nil, "task queues to poll (default: the control queue and every arch's)")
 	cmd.Flags().StringVar(&metrics, "metrics", "", "serve Prometheus metrics on this address, e.g. 127.0.0.1:9090 (default http.metrics)")
 	return cmd
+}
+
+// configuredQueues are the control queue and every arch's build queue.
+func configuredQueues(cfg *config.Config) []string {
+	queues := []string{cfg.Temporal.TaskQueue}
+	for _, arch := range cfg.Arches {
+		queues = append(queues, arch.Queue)
+	}
+	return queues
 }
 
 // startWorkers polls queues with kabiforge's workflows (control queue)
