@@ -11,6 +11,7 @@ import (
 	"path"
 	"path/filepath"
 
+	"github.com/kabiforge/kabiforge/internal/digest"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -29,9 +30,9 @@ func artifactKey(kind, sum, name string) string { return path.Join(kind, sum, na
 // putFile stores the file at p under kind, content-addressed, and returns
 // its reference. Content already present is not written again.
 func putFile(ctx context.Context, st store.Store, kind, p string) (Artifact, error) {
-	sum, size, err := fileSHA256(p)
+	sum, size, err := digest.File(p)
 	if err != nil {
-		return Artifact{}, err
+		return Artifact{}, infra("hash "+p, err)
 	}
 	name := filepath.Base(p)
 	a := Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: size}
@@ -106,18 +107,4 @@ func getFiles(ctx context.Context, st store.Store, as []Artifact, dir string) ([
 		ps = append(ps, p)
 	}
 	return ps, nil
-}
-
-func fileSHA256(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, infra("hash "+p, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, infra("hash "+p, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

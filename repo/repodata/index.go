@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/kabiforge/kabiforge/internal/digest"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -301,7 +302,7 @@ func reuse(path string, prev *Package) (*Package, error) {
 	if prev.FileTime == mtime {
 		return prev, nil
 	}
-	sum, err := fileSHA256(path)
+	sum, _, err := digest.File(path)
 	if err != nil || sum != prev.Checksum {
 		return nil, err
 	}
@@ -326,7 +327,7 @@ func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) 
 		if rp.Size.Package != fi.Size() {
 			return nil, "", 0, fmt.Errorf("%s changed while being indexed", path)
 		}
-		sum, err := fileSHA256(path)
+		sum, _, err := digest.File(path)
 		return rp, sum, fi.ModTime().Unix(), err
 	}
 	b, mtime, err := readWhole(path, *buf)
@@ -341,17 +342,4 @@ func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) 
 	rp.Path = path
 	sum := sha256.Sum256(b)
 	return rp, hex.EncodeToString(sum[:]), mtime, nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("checksum %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

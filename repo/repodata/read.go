@@ -2,9 +2,6 @@ package repodata
 
 import (
 	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -13,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/kabiforge/kabiforge/internal/digest"
 )
 
 // Repo is a repository's metadata as read back from disk.
@@ -150,22 +149,13 @@ func readData(dir string, d *Data, decode func(io.Reader) error) error {
 	return nil
 }
 
+// newHash returns the hash of a checksum type in repomd.xml: those
+// digest.New knows, and md5, which old repositories still carry.
 func newHash(typ string) (hash.Hash, error) {
-	switch typ {
-	case "sha256":
-		return sha256.New(), nil
-	case "sha", "sha1":
-		return sha1.New(), nil
-	case "sha224":
-		return sha256.New224(), nil
-	case "sha384":
-		return sha512.New384(), nil
-	case "sha512":
-		return sha512.New(), nil
-	case "md5":
+	if typ == "md5" {
 		return md5.New(), nil
 	}
-	return nil, fmt.Errorf("unknown checksum type %q", typ)
+	return digest.New(typ)
 }
 
 type countingWriter struct {

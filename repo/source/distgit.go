@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/internal/digest"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -191,7 +192,7 @@ func (d *distGit) download(ctx context.Context, u, path string, sum Checksum) er
 	if err != nil {
 		return err
 	}
-	h, _ := newHash(sum.Type)
+	h, _ := digest.New(sum.Type)
 	_, err = io.Copy(io.MultiWriter(out, h), &limitReader{r: rc, n: DefaultMaxSize})
 	if cerr := out.Close(); err == nil {
 		err = cerr

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/internal/digest"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -101,7 +102,7 @@ func download(ctx context.Context, src Source, pkg Package, opts FetchOptions) (
 		if err := checkChecksum(pkg.Checksum); err != nil {
 			return "", "", badInput(name, ErrMalformed, "%v", err)
 		}
-		want, _ = newHash(pkg.Checksum.Type)
+		want, _ = digest.New(pkg.Checksum.Type)
 	}
 	rc, err := src.Open(ctx, pkg)
 	if err != nil {

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/kabiforge/kabiforge/internal/digest"
 )
 
 // Names the dir backend keeps for itself inside its root; keys whose
@@ -243,7 +245,7 @@ func (d *Dir) CompareAndSwap(ctx context.Context, key, version string, r io.Read
 		return d.PutIfAbsent(ctx, key, r)
 	}
 	return d.write(ctx, "compare-and-swap", key, r, func(tmp, dst string) error {
-		cur, err := fileSHA256(dst)
+		cur, _, err := digest.File(dst)
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("%w: object does not exist", ErrConflict)
 		}
@@ -346,19 +348,6 @@ func (d *Dir) locked(fn func() error) error {
 	}
 	defer unlockFile(f)
 	return fn()
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return sum(h), nil
 }
 
 func sum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
