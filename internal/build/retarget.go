@@ -43,9 +43,15 @@ var (
 	softKver    = regexp.MustCompile(`(?m)^[ \t]*%\{!\?kmod_kernel_version:[ \t]*%(?:define|global)[ \t]+kmod_kernel_version[ \t]+([^}\s]+)[ \t]*\}`)
 	hardRelease = regexp.MustCompile(`(?m)^([ \t]*%(?:define|global)[ \t]+kmod_rpm_release[ \t]+)(\S+)[ \t]*$`)
 	softRelease = regexp.MustCompile(`(?m)^[ \t]*%\{!\?kmod_rpm_release:[ \t]*%(?:define|global)[ \t]+kmod_rpm_release[ \t]+([^}\s]+)[ \t]*\}`)
-	// "Release: 1%{?dist}": the leading number is bumped.
-	releaseTag = regexp.MustCompile(`(?mi)^(Release:[ \t]*)(\d+)`)
-	safeValue  = regexp.MustCompile(`^[A-Za-z0-9._+~^-]+$`)
+	// "Release: 1%{?dist}", "Release: %{original_release}.1%{?dist}",
+	// "Release: 2%{?dist}.elrepo": group 2 is the value.
+	releaseTag = regexp.MustCompile(`(?mi)^(Release:[ \t]*)(\S+)[ \t]*$`)
+	// The dist macro and anything after it stay as they are.
+	distMacro      = regexp.MustCompile(`%\{?\??dist\}?`)
+	trailingNumber = regexp.MustCompile(`[0-9]+$`)
+	safeValue      = regexp.MustCompile(`^[A-Za-z0-9._+~^-]+$`)
+	// A release value may hold macros: "%{original_release}.1".
+	safeRelease = regexp.MustCompile(`^[A-Za-z0-9._+~^%{}?!:-]+$`)
 )
 
 // Retarget rewrites a kmod's spec for another kernel and rebuilds its source
@@ -131,6 +137,7 @@ func retargetSpec(spec []byte, kver string) ([]byte, Retargeted, error) {
 		m := softRelease.FindSubmatch(spec)
 		res.Release, err = bump(string(m[1]))
 		res.Macros["kmod_rpm_release"] = res.Release
+		res.Release = withoutDist(res.Release)
 	case releaseTag.Match(spec):
 		spec, res.Release, err = bumpIn(spec, releaseTag)
 	default:
@@ -153,17 +160,40 @@ func bumpIn(spec []byte, re *regexp.Regexp) ([]byte, string, error) {
 		return nil, "", err
 	}
 	out := append(append(append([]byte(nil), spec[:loc[4]]...), next...), spec[loc[5]:]...)
-	return out, next, nil
+	return out, withoutDist(next), nil
 }
 
-// bump returns the release after r: an integer is incremented, anything else
-// gets ".1" appended.
+// bump returns the release after r, one that rpm's vercmp sorts higher.
+// The dist macro and what follows it are kept; before it, a trailing number
+// is incremented ("1" → "2", "%{base}.1" → "%{base}.2", "3rc2" → "3rc3") and
+// anything else gets ".1" appended ("3.elrepo" → "3.elrepo.1",
+// "%{base}" → "%{base}.1"): a numeric segment sorts above a missing one.
 func bump(r string) (string, error) {
-	if n, err := strconv.Atoi(r); err == nil {
-		return strconv.Itoa(n + 1), nil
-	}
-	if !safeValue.MatchString(r) {
+	if !safeRelease.MatchString(r) || strings.Count(r, "{") != strings.Count(r, "}") {
 		return "", fmt.Errorf("release %q cannot be bumped", r)
 	}
-	return r + ".1", nil
+	head, tail := r, ""
+	if loc := distMacro.FindStringIndex(r); loc != nil {
+		head, tail = r[:loc[0]], r[loc[0]:]
+	}
+	if head == "" {
+		return "", fmt.Errorf("release %q has nothing before %%{?dist} to bump", r)
+	}
+	if m := trailingNumber.FindStringIndex(head); m != nil {
+		n, err := strconv.ParseUint(head[m[0]:], 10, 63)
+		if err != nil {
+			return "", fmt.Errorf("release %q: %w", r, err)
+		}
+		return head[:m[0]] + strconv.FormatUint(n+1, 10) + tail, nil
+	}
+	return head + ".1" + tail, nil
+}
+
+// withoutDist is release r up to its dist macro: what Retargeted.Release
+// reports.
+func withoutDist(r string) string {
+	if loc := distMacro.FindStringIndex(r); loc != nil {
+		return r[:loc[0]]
+	}
+	return r
 }
