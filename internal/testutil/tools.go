@@ -51,3 +51,18 @@ func SharedData(t testing.TB, elem ...string) string {
 	}
 	return p
 }
+
+// ArtifactDir returns a folder for files a person may want to look at after
+// the test (screenshots): $KABIFORGE_TEST_ARTIFACTS when set, else a folder
+// under the test's temporary directory that is kept until the test ends.
+func ArtifactDir(t testing.TB) string {
+	t.Helper()
+	dir := os.Getenv("KABIFORGE_TEST_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}

@@ -18,6 +18,19 @@ var indexPage = template.Must(template.New("index").Parse(`<!DOCTYPE html>
 {{end}}</ul></body></html>
 `))
 
+// pageName is the page a folder URL serves when the folder has one: the
+// compatibility page a publish writes at a repository's root.
+const pageName = "index.html"
+
+// hasPage reports whether the folder prefix holds an index.html.
+func (h *handler) hasPage(r *http.Request, prefix string) bool {
+	if prefix != "" && store.ValidKey(strings.TrimSuffix(prefix, "/")) != nil {
+		return false
+	}
+	_, err := h.store.Stat(r.Context(), prefix+pageName)
+	return err == nil
+}
+
 // serveIndex lists the names directly below prefix ("" for the root).
 func (h *handler) serveIndex(w http.ResponseWriter, r *http.Request, prefix string) {
 	if prefix != "" && store.ValidKey(strings.TrimSuffix(prefix, "/")) != nil {

@@ -50,8 +50,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key := strings.TrimPrefix(r.URL.Path, "/")
 	if key == "" || strings.HasSuffix(key, "/") {
-		h.serveIndex(w, r, key)
-		return
+		if !h.hasPage(r, key) {
+			h.serveIndex(w, r, key)
+			return
+		}
+		key += pageName // the repository's compatibility page
 	}
 	if err := store.ValidKey(key); err != nil {
 		http.Error(w, "bad path", http.StatusBadRequest)
@@ -195,6 +198,10 @@ func ContentType(key string) string {
 		return "application/json"
 	case ".repo", ".txt", ".log":
 		return "text/plain; charset=utf-8"
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".der", ".cer":
+		return "application/pkix-cert"
 	}
 	return "application/octet-stream"
 }

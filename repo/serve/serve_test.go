@@ -283,6 +283,22 @@ func TestIndex(t *testing.T) {
 	}
 }
 
+// TestFolderPage: a folder with an index.html (the compatibility page a
+// publish writes) serves it as HTML; a folder without one is listed.
+func TestFolderPage(t *testing.T) {
+	s, _ := store.OpenDir(t.TempDir())
+	put(t, s, "el9/index.html", "<p>page</p>")
+	put(t, s, "el9/repodata/repomd.xml", "x")
+	h := serve.Handler(s, zerolog.Nop())
+	resp := do(t, h, "GET", "/el9/")
+	if got := body(t, resp); got != "<p>page</p>" || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Errorf("/el9/ = %q (%s), want the page as HTML", got, resp.Header.Get("Content-Type"))
+	}
+	if got := body(t, do(t, h, "GET", "/el9/repodata/")); !strings.Contains(got, `href="repomd.xml"`) {
+		t.Errorf("/el9/repodata/ = %s, want a listing", got)
+	}
+}
+
 func TestAccessLog(t *testing.T) {
 	s, _ := store.OpenDir(t.TempDir())
 	put(t, s, "kernel.rpm", "0123456789")
