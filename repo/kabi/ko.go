@@ -66,6 +66,17 @@ const maxModule = 512 << 20
 // ReadKernelModule reads a kernel module, compressed or not, from r. name
 // is used in errors.
 func ReadKernelModule(r io.Reader, name string) (*KernelModule, error) {
+	data, err := ReadModuleData(r, name)
+	if err != nil {
+		return nil, err
+	}
+	return ParseKernelModule(data, name)
+}
+
+// ReadModuleData returns the ELF bytes of a kernel module read from r,
+// decompressed when it is compressed with xz, zstd or gzip. name is used in
+// errors.
+func ReadModuleData(r io.Reader, name string) ([]byte, error) {
 	dr, err := decompress(r, name)
 	if err != nil {
 		return nil, err
@@ -78,7 +89,7 @@ func ReadKernelModule(r io.Reader, name string) (*KernelModule, error) {
 	if len(data) > maxModule {
 		return nil, fmt.Errorf("%s: kernel module larger than %d bytes", name, maxModule)
 	}
-	return ParseKernelModule(data, name)
+	return data, nil
 }
 
 // ParseKernelModule reads the __versions section and symbol table of an
