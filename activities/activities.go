@@ -69,6 +69,8 @@ type Activities struct {
 	Host string
 	// Metrics, when set, receives build, publish and kABI measurements.
 	Metrics Metrics
+	// Boot, when set, lets this worker boot-test kernels (BootTest).
+	Boot *BootEnv
 }
 
 func (a *Activities) tempDir(pattern string) (string, func(), error) {

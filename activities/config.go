@@ -37,7 +37,7 @@ func New(ctx context.Context, cfg *config.Config, c client.Client) (*Activities,
 	}
 	a := &Activities{Artifacts: art, Sources: map[string]Source{}, Repositories: map[string]Repository{},
 		BuilderName: string(cfg.Builder.Kind), ConfigHash: ConfigHash(cfg), Client: c,
-		ControlQueue: cfg.Temporal.TaskQueue}
+		ControlQueue: cfg.Temporal.TaskQueue, Boot: &BootEnv{}}
 	for _, s := range cfg.Sources {
 		src, err := source.New(ctx, s, source.Options{S3: cfg.S3})
 		if err != nil {

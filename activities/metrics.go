@@ -12,6 +12,9 @@ type Metrics interface {
 	PublishDone(repo string, ok bool, d time.Duration)
 	// KabiBreaks records kmods a new kernel broke.
 	KabiBreaks(arch string, n int)
+	// BootDone records one boot test: outcome is ok, refused (a kmod was
+	// refused), no-boot or error.
+	BootDone(arch, outcome string, d time.Duration)
 }
 
 // buildOutcome names how a build ended, for metrics.

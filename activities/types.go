@@ -169,6 +169,18 @@ type Provenance struct {
 	Kind string    `json:"kind"`
 	Kmod string    `json:"kmod,omitempty"`
 	Time time.Time `json:"time"`
+	// BootTest is the boot test of the kernel on the RPM's arch; nil when
+	// the arch was not boot-tested.
+	BootTest *BootRecord `json:"boot_test,omitempty"`
+}
+
+// BootRecord is a boot test as provenance records it: the kernel loaded
+// every kmod published with it, in a VM.
+type BootRecord struct {
+	KernelNVR string   `json:"kernel_nvr"`
+	Arch      string   `json:"arch"`
+	Log       Artifact `json:"log"`
+	Report    Artifact `json:"report"`
 }
 
 // PublishRequest is one change to a repository, applied by RepoPublish.

@@ -129,6 +129,13 @@ type Arch struct {
 	Name string `yaml:"name"`
 	// Queue default "build-<name>".
 	Queue string `yaml:"queue"`
+	// BootTest is on to boot every kernel with its kmods in a VM before
+	// the gate, or off (the default: it needs hosts with qemu serving
+	// Boot.Queue); status then says kmods are "CRC-compatible, not
+	// boot-tested".
+	BootTest string `yaml:"boot_test"`
+	// Boot configures the VM when BootTest is on.
+	Boot Boot `yaml:"boot"`
 }
 
 // BuilderKind is the tool that builds packages.

@@ -83,6 +83,7 @@ func (c *Config) fill() {
 		if c.Arches[i].Queue == "" && c.Arches[i].Name != "" {
 			c.Arches[i].Queue = "build-" + c.Arches[i].Name
 		}
+		c.Arches[i].bootDefaults()
 	}
 	if c.Stores.Repositories == nil {
 		c.Stores.Repositories = []Repository{{Name: DefaultStream}}

@@ -158,6 +158,7 @@ func (c *Config) validateArches(ps *problems) {
 				ps.add(p+".name", "unknown arch %q; use %s", a.Name, oneOf(knownArches...))
 			}
 		}
+		validateBoot(ps, p, a)
 		if a.Queue == c.Temporal.TaskQueue {
 			ps.add(p+".queue", "%q is temporal.task_queue, the control queue; give builders their own queue (default build-%s)", a.Queue, a.Name)
 		}

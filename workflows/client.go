@@ -31,7 +31,7 @@ func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 		if len(stream.Arches) > 0 && !contains(stream.Arches, a.Name) {
 			continue
 		}
-		p.Arches = append(p.Arches, Arch{Name: a.Name, Queue: or(a.Queue, "build-"+a.Name)})
+		p.Arches = append(p.Arches, Arch{Name: a.Name, Queue: or(a.Queue, "build-"+a.Name), Boot: bootVM(a)})
 	}
 	for _, k := range cfg.Kmods {
 		if !k.BuildsFor(stream.Name) {
@@ -41,6 +41,16 @@ func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 			Source: or(k.Source, onlySource(cfg)), Always: k.Rebuild == config.RebuildAlways})
 	}
 	return p
+}
+
+// bootVM is an arch's boot test settings, nil when boot_test is off.
+func bootVM(a config.Arch) *activities.BootVM {
+	if !a.BootTested() {
+		return nil
+	}
+	b := a.Boot
+	return &activities.BootVM{Queue: or(b.Queue, activities.BootQueuePrefix+a.Name), QEMU: b.QEMU,
+		MemoryMiB: b.MemoryMiB, TimeLimit: b.TimeLimit, Accel: b.Accel, Args: b.KernelArgs}
 }
 
 // WatchInputFor returns the input of the watch of a configured source: the

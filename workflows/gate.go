@@ -18,7 +18,7 @@ const (
 // gateReasons says why the kernel must wait for an operator, per policy.
 func (r *rebuild) gateReasons() []string {
 	on := r.in.Plan.Gate.On
-	var why []string
+	why := r.bootGateReasons()
 	if slices.Contains(on, GateAlways) {
 		why = append(why, "every kernel waits for approval (gate: always)")
 	}
@@ -92,6 +92,9 @@ func (r *rebuild) gate() (done bool, res RebuildResult, err error) {
 			r.stage(StageRebuildingKmods)
 			r.rebuildKmods([]string{text})
 			if err := r.verify(); err != nil {
+				return true, RebuildResult{}, err
+			}
+			if err := r.bootTest(); err != nil {
 				return true, RebuildResult{}, err
 			}
 		}

@@ -14,6 +14,7 @@ type toPublish struct {
 	build    activities.BuildOutput
 	kind     string
 	kmod     string
+	arch     string
 	upstream *activities.Fetched
 }
 
@@ -26,7 +27,7 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 		b := r.kernel[arch.Name]
 		f := r.fetched
 		for _, p := range b.RPMs {
-			items = append(items, toPublish{rpm: p, build: b, kind: "kernel", upstream: &f})
+			items = append(items, toPublish{rpm: p, build: b, kind: "kernel", arch: arch.Name, upstream: &f})
 		}
 	}
 	var excluded []string
@@ -40,7 +41,7 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 		for _, arch := range r.in.Plan.Arches {
 			if b, ok := w.built[arch.Name]; ok {
 				for _, p := range b.RPMs {
-					items = append(items, toPublish{rpm: p, build: b, kind: "kmod", kmod: k.Name, upstream: w.upstream})
+					items = append(items, toPublish{rpm: p, build: b, kind: "kmod", kmod: k.Name, arch: arch.Name, upstream: w.upstream})
 				}
 			}
 		}
@@ -69,7 +70,8 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 	for i, it := range items {
 		req.Provenance = append(req.Provenance, activities.Provenance{RPM: signed.RPMs[i], SourceRPM: it.build.SRPM,
 			UpstreamSRPM: it.upstream, SigningKeyID: signed.KeyID, Builder: it.build.Builder, ConfigHash: r.in.Plan.ConfigHash,
-			BuildHost: it.build.Host, Logs: it.build.Logs, KernelNVR: r.vr, Kind: it.kind, Kmod: it.kmod, Time: now})
+			BuildHost: it.build.Host, Logs: it.build.Logs, KernelNVR: r.vr, Kind: it.kind, Kmod: it.kmod, Time: now,
+			BootTest: r.bootRecord(it.arch)})
 	}
 	published := workflow.GetSignalChannel(r.ctx, activities.PublishedSignal)
 	if err := workflow.ExecuteActivity(r.light(), a.RequestPublish, req).Get(r.ctx, nil); err != nil {

@@ -104,6 +104,9 @@ func (r *rebuild) run() (RebuildResult, error) {
 	if err := r.verify(); err != nil {
 		return RebuildResult{}, err
 	}
+	if err := r.bootTest(); err != nil {
+		return RebuildResult{}, err
+	}
 	if done, res, err := r.gate(); done || err != nil {
 		return res, err
 	}
@@ -187,7 +190,7 @@ func (r *rebuild) analyze() error {
 	}
 	for _, k := range r.in.Plan.Kmods {
 		if !r.kmods[k.Name].rebuild {
-			r.st.setKmod(k.Name, StateCompatible, "published build loads on "+r.vr)
+			r.st.setKmod(k.Name, StateCompatible, notBootTested+" with "+r.vr)
 		}
 	}
 	r.memo()

@@ -39,6 +39,8 @@ type Status struct {
 	Arches    map[string]Unit `json:"arches"`
 	Kmods     map[string]Unit `json:"kmods"`
 	Kabi      KabiSummary     `json:"kabi"`
+	// Boot is each arch's boot test.
+	Boot map[string]BootUnit `json:"boot,omitempty"`
 	// Gate lists why the rebuild waits for approval, when it does.
 	Gate     []string                  `json:"gate,omitempty"`
 	Decision string                    `json:"decision,omitempty"`

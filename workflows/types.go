@@ -39,6 +39,7 @@ const (
 	StageAnalyzing        = "analyzing"
 	StageRebuildingKmods  = "rebuilding-kmods"
 	StageVerifying        = "verifying"
+	StageBootTesting      = "boot-testing"
 	StageAwaitingApproval = "awaiting-approval"
 	StageSigning          = "signing"
 	StagePublishing       = "publishing"
@@ -59,6 +60,9 @@ var (
 type Arch struct {
 	Name  string `json:"name"`
 	Queue string `json:"queue"`
+	// Boot, when set, boot-tests the arch's kernel with its kmods before the
+	// gate; nil means boot_test is off.
+	Boot *activities.BootVM `json:"boot,omitempty"`
 }
 
 // Gate says when a kernel waits for approve or reject.

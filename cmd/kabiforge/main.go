@@ -67,6 +67,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.versionCommand(),
 		a.repoCommand(),
 		a.kabiCommand(),
+		a.bootTestCommand(),
 		a.configCommand(),
 		a.keyCommand(),
 		a.devCommand(),

@@ -17,6 +17,7 @@ type promMetrics struct {
 	buildTime *prometheus.HistogramVec
 	publishes *prometheus.HistogramVec
 	breaks    *prometheus.CounterVec
+	boots     *prometheus.HistogramVec
 	registry  *prometheus.Registry
 }
 
@@ -30,9 +31,12 @@ func newPromMetrics() *promMetrics {
 			Help: "How long publishes take, by repository and outcome.", Buckets: prometheus.ExponentialBuckets(0.05, 3, 9)}, []string{"repository", "outcome"}),
 		breaks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kabiforge_kabi_breaks_total",
 			Help: "Published kmods a new kernel's kABI broke."}, []string{"arch"}),
+		boots: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kabiforge_boot_test_duration_seconds",
+			Help: "Boot tests (a kernel loading its kmods in a VM) by arch and outcome (ok, refused, no-boot, error).",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 8)}, []string{"arch", "outcome"}),
 		registry: prometheus.NewRegistry(),
 	}
-	m.registry.MustRegister(m.builds, m.buildTime, m.publishes, m.breaks,
+	m.registry.MustRegister(m.builds, m.buildTime, m.publishes, m.breaks, m.boots,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -51,6 +55,10 @@ func (m *promMetrics) PublishDone(repo string, ok bool, d time.Duration) {
 }
 
 func (m *promMetrics) KabiBreaks(arch string, n int) { m.breaks.WithLabelValues(arch).Add(float64(n)) }
+
+func (m *promMetrics) BootDone(arch, outcome string, d time.Duration) {
+	m.boots.WithLabelValues(arch, outcome).Observe(d.Seconds())
+}
 
 // serveMetrics serves /metrics on addr until ctx ends.
 func (a *app) serveMetrics(ctx context.Context, addr string, m *promMetrics) error {

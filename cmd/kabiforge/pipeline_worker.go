@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -67,11 +68,15 @@ func (a *app) workerCommand() *cobra.Command {
 	return cmd
 }
 
-// configuredQueues are the control queue and every arch's build queue.
+// configuredQueues are the control queue, every arch's build queue and
+// the boot queue of every boot-tested arch.
 func configuredQueues(cfg *config.Config) []string {
 	queues := []string{cfg.Temporal.TaskQueue}
 	for _, arch := range cfg.Arches {
 		queues = append(queues, arch.Queue)
+		if arch.BootTested() {
+			queues = append(queues, cmp.Or(arch.Boot.Queue, activities.BootQueuePrefix+arch.Name))
+		}
 	}
 	return queues
 }

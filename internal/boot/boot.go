@@ -67,15 +67,15 @@ type Result struct {
 
 // ModuleResult is the kernel's answer to loading one module.
 type ModuleResult struct {
-	Name string
+	Name string `json:"name"`
 	// Loaded reports that finit_module succeeded (errno 0).
-	Loaded bool
+	Loaded bool `json:"loaded"`
 	// Errno is finit_module's errno (8 ENOEXEC, 22 EINVAL, 129 EKEYREJECTED…).
-	Errno int
+	Errno int `json:"errno"`
 	// Error is the errno's text.
-	Error string
+	Error string `json:"error,omitempty"`
 	// Messages are the kernel's /dev/kmsg messages during the load.
-	Messages []string
+	Messages []string `json:"messages,omitempty"`
 }
 
 // Reason is the kernel's own word on a refused module: its messages joined,
