@@ -35,15 +35,6 @@ var vmlinuzPath = regexp.MustCompile(`^/(?:usr/)?lib/modules/([^/]+)/vmlinuz$|^/
 // Order. Errors name the package or kmod at fault and wrap ErrInput.
 func Prepare(kernel []string, kmods map[string][]string, dir string) (*Prepared, error) {
 	p := &Prepared{Kmods: map[string][]string{}}
-	treeDir := filepath.Join(dir, "kernel")
-	for _, k := range kernel {
-		if err := p.extractKernel(k, treeDir); err != nil {
-			return nil, err
-		}
-	}
-	if p.Request.Kernel == "" {
-		return nil, fmt.Errorf("%w: no kernel image (lib/modules/<release>/vmlinuz or boot/vmlinuz-<release>) in %s", ErrInput, strings.Join(base(kernel), ", "))
-	}
 	var kos []string
 	owner := map[string]string{}
 	names := make([]string, 0, len(kmods))
@@ -64,6 +55,10 @@ func Prepare(kernel []string, kmods map[string][]string, dir string) (*Prepared,
 		}
 		kos = append(kos, found...)
 	}
+	treeDir := filepath.Join(dir, "kernel")
+	if err := p.extractKernel(kernel, kos, treeDir); err != nil {
+		return nil, err
+	}
 	mods, err := Order(kos, filepath.Join(treeDir, "lib", "modules", p.Release))
 	if err != nil {
 		return nil, err
@@ -77,14 +72,74 @@ func Prepare(kernel []string, kmods map[string][]string, dir string) (*Prepared,
 	return p, nil
 }
 
-// extractKernel writes the image and every .ko of one kernel package.
-func (p *Prepared) extractKernel(pkgPath, treeDir string) error {
+// extractKernel writes the kernel image and, of the in-tree modules, only
+// those the kmods need (transitively): a kernel-modules package holds
+// thousands. Each pass over the packages extracts the modules wanted so
+// far; the dependencies of those make the next pass's wants.
+func (p *Prepared) extractKernel(kernel, kos []string, treeDir string) error {
+	have := map[string]bool{}
+	want := map[string]bool{}
+	if err := addDeps(kos, have, want); err != nil {
+		return err
+	}
+	for pass := 0; ; pass++ {
+		var got []string
+		for _, k := range kernel {
+			found, err := p.walkKernel(k, treeDir, pass == 0, want, have)
+			if err != nil {
+				return err
+			}
+			got = append(got, found...)
+		}
+		if pass == 0 && p.Request.Kernel == "" {
+			return fmt.Errorf("%w: no kernel image (lib/modules/<release>/vmlinuz or boot/vmlinuz-<release>) in %s", ErrInput, strings.Join(base(kernel), ", "))
+		}
+		clear(want)
+		if err := addDeps(got, have, want); err != nil {
+			return err
+		}
+		if len(got) == 0 || len(want) == 0 {
+			return nil
+		}
+	}
+}
+
+// addDeps marks the modules of paths as had and their missing
+// dependencies as wanted.
+func addDeps(paths []string, have, want map[string]bool) error {
+	deps := map[string]bool{}
+	for _, ko := range paths {
+		data, err := readModule(ko)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInput, err)
+		}
+		name, ds, err := ModInfo(data)
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrInput, filepath.Base(ko), err)
+		}
+		have[name] = true
+		for _, d := range ds {
+			deps[d] = true
+		}
+	}
+	for d := range deps {
+		if !have[d] {
+			want[d] = true
+		}
+	}
+	return nil
+}
+
+// walkKernel writes, from one kernel package, the image (on the first
+// pass) and the in-tree modules named in want.
+func (p *Prepared) walkKernel(pkgPath, treeDir string, first bool, want, have map[string]bool) ([]string, error) {
 	pkg, err := rpm.Open(pkgPath)
 	if err != nil {
-		return fmt.Errorf("%w: kernel package %s: %v", ErrInput, filepath.Base(pkgPath), err)
+		return nil, fmt.Errorf("%w: kernel package %s: %v", ErrInput, filepath.Base(pkgPath), err)
 	}
-	return pkg.WalkPayload(func(f rpm.File, r io.Reader) error {
-		if m := vmlinuzPath.FindStringSubmatch(f.Path); m != nil {
+	var got []string
+	err = pkg.WalkPayload(func(f rpm.File, r io.Reader) error {
+		if m := vmlinuzPath.FindStringSubmatch(f.Path); m != nil && first {
 			rel := m[1] + m[2]
 			if p.Release != "" && p.Release != rel {
 				return fmt.Errorf("%w: kernel images of two releases, %s and %s", ErrInput, p.Release, rel)
@@ -93,11 +148,17 @@ func (p *Prepared) extractKernel(pkgPath, treeDir string) error {
 			p.Request.Kernel = filepath.Join(treeDir, "vmlinuz-"+rel)
 			return writeFile(p.Request.Kernel, r)
 		}
-		if isModule(f.Path) && strings.Contains(f.Path, "/lib/modules/") {
-			return writeFile(filepath.Join(treeDir, "lib", strings.SplitN(f.Path, "/lib/", 2)[1]), r)
+		if !isModule(f.Path) || !strings.Contains(f.Path, "/lib/modules/") {
+			return nil
+		}
+		if n := moduleName(f.Path); want[n] && !have[n] {
+			out := filepath.Join(treeDir, "lib", strings.SplitN(f.Path, "/lib/", 2)[1])
+			got = append(got, out)
+			return writeFile(out, r)
 		}
 		return nil
 	})
+	return got, err
 }
 
 // extractModules writes the .ko files of packages under dir.
