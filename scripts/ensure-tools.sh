@@ -9,6 +9,8 @@ check() { command -v "$1" >/dev/null 2>&1 || need+=("$1"); }
 for t in rpmbuild rpmkeys rpmsign createrepo_c dnf gpg cpio make gcc git; do check "$t"; done
 # Page tests read the compatibility page in headless Chromium.
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
+# The boot gate's tests boot real kernels under QEMU.
+check qemu-system-x86_64
 # Real kernel modules are built in tests against the host's kernel headers (Debian only).
 headers=no
 if command -v apt-get >/dev/null 2>&1; then
@@ -20,8 +22,8 @@ if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
 	exit 0
 fi
 
-apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc git kmod linux-headers-amd64 chromium"
-dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium"
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc git kmod linux-headers-amd64 chromium qemu-system-x86"
+dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86"
 
 if command -v apt-get >/dev/null 2>&1; then
 	line="apt-get update && apt-get install -y $apt_pkgs"
