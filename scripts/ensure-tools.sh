@@ -16,13 +16,17 @@ headers=no
 if command -v apt-get >/dev/null 2>&1; then
 	ls -d /usr/src/linux-headers-*-amd64 >/dev/null 2>&1 || headers=yes
 	command -v modprobe >/dev/null 2>&1 || need+=(modprobe)
+	# The real kernel family (internal/kernelfamily) is fetched with apt-get
+	# download, extracted with dpkg-deb and built against with gcc-12.
+	for t in dpkg-deb gcc-12; do check "$t"; done
+	apt-cache show linux-kbuild-6.1 >/dev/null 2>&1 || need+=(apt-lists)
 fi
 
 if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
 	exit 0
 fi
 
-apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc git kmod linux-headers-amd64 chromium qemu-system-x86"
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86"
 dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86"
 
 if command -v apt-get >/dev/null 2>&1; then
