@@ -59,7 +59,11 @@ func Prepare(kernel []string, kmods map[string][]string, dir string) (*Prepared,
 	if err := p.extractKernel(kernel, kos, treeDir); err != nil {
 		return nil, err
 	}
-	mods, err := Order(kos, filepath.Join(treeDir, "lib", "modules", p.Release))
+	modulesDir := filepath.Join(treeDir, "lib", "modules", p.Release)
+	if err := os.MkdirAll(modulesDir, 0o755); err != nil { // none may be needed
+		return nil, err
+	}
+	mods, err := Order(kos, modulesDir)
 	if err != nil {
 		return nil, err
 	}

@@ -118,7 +118,7 @@ func runQEMU(ctx context.Context, cfg Config, accel, kernel, initrd string, args
 			return nil, err
 		}
 	}
-	cmdline := append([]string{"console=" + cfg.Console, "panic=-1", "quiet", "kabiforge.out=/dev/ttyS1"}, cfg.Args...)
+	cmdline := append([]string{"console=" + cfg.Console, "panic=-1", "kabiforge.out=/dev/ttyS1"}, cfg.Args...)
 	cmdline = append(cmdline, args...)
 	argv := []string{
 		"-accel", accel, "-m", strconv.Itoa(cfg.MemoryMiB), "-smp", "1",
