@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -94,6 +96,7 @@ func (a *app) statusCommand() *cobra.Command {
 			}
 			printUnits(out, "arch", s.Arches)
 			printUnits(out, "kmod", s.Kmods)
+			printBoot(out, s.Boot)
 			k := s.Kabi
 			fmt.Fprintf(out, "kABI vs %s: %d added, %d removed, %d changed, stablelisted changed: %s\n",
 				orNone(k.Previous), k.Added, k.Removed, k.Changed, orNone(strings.Join(k.StablelistChanged, ", ")))
@@ -104,6 +107,21 @@ func (a *app) statusCommand() *cobra.Command {
 		})
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// printBoot prints each arch's boot test, in arch order.
+func printBoot(w io.Writer, boot map[string]workflows.BootUnit) {
+	for _, arch := range slices.Sorted(maps.Keys(boot)) {
+		u := boot[arch]
+		fmt.Fprintf(w, "  boot %s: %s", arch, u.State)
+		if u.Reason != "" {
+			fmt.Fprintf(w, " (%s)", u.Reason)
+		}
+		if u.Log != nil {
+			fmt.Fprintf(w, ", log %s", u.Log.Key)
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 // printJSON writes v as indented JSON.

@@ -32,7 +32,7 @@ func newPromMetrics() *promMetrics {
 		breaks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kabiforge_kabi_breaks_total",
 			Help: "Published kmods a new kernel's kABI broke."}, []string{"arch"}),
 		boots: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "kabiforge_boot_test_duration_seconds",
-			Help: "Boot tests (a kernel loading its kmods in a VM) by arch and outcome (ok, refused, no-boot, error).",
+			Help:    "Boot tests (a kernel loading its kmods in a VM) by arch and outcome (ok, refused, no-boot, error).",
 			Buckets: prometheus.ExponentialBuckets(1, 2, 8)}, []string{"arch", "outcome"}),
 		registry: prometheus.NewRegistry(),
 	}

@@ -40,3 +40,16 @@ func BenchmarkBootGate3Kmods(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBootBare is the same kernel booted with no module to load: the
+// floor the gate's own work (initramfs, loads, results) adds to.
+func BenchmarkBootBare(b *testing.B) {
+	fam := realFamily(b)
+	cfg := testConfig(b)
+	for b.Loop() {
+		res, err := Run(context.Background(), cfg, Request{Kernel: fam.new.Vmlinuz()})
+		if err != nil || !res.Booted {
+			b.Fatalf("%v %+v", err, res)
+		}
+	}
+}
