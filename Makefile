@@ -3,8 +3,14 @@ GO      ?= go
 BIN     := bin
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
+# The embedded Temporal server is a module of its own, so the main module's
+# dependencies stay free of go.temporal.io/server; its go.mod replaces the
+# main module with this tree. GOWORK=off: the same build with or without a
+# local go.work (make workspace).
+DEVSERVER := cmd/kabiforge-devserver
+DEVGO     := GOWORK=off $(GO) -C $(DEVSERVER)
 
-.PHONY: all build tools demo test test-short bench fuzz clean
+.PHONY: all build tools demo test test-short bench fuzz clean workspace
 
 all: build
 
@@ -13,7 +19,12 @@ tools:
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kabiforge ./cmd/kabiforge
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN)/kabiforge-devserver ./cmd/kabiforge-devserver
+	$(DEVGO) build -ldflags '$(LDFLAGS)' -o $(CURDIR)/$(BIN)/kabiforge-devserver .
+
+# A go.work over both modules for local development (gopls, `go build ./...`
+# across both); not committed, so builds and `go list -m all` stay per module.
+workspace:
+	$(GO) work init . ./$(DEVSERVER)
 
 # The main job on the embedded default: dev server + UI, worker, repo server,
 # demo kernels and kmods seeded upstream. Stop it with Ctrl-C.
@@ -22,10 +33,13 @@ demo: tools build
 
 test: tools
 	$(GO) vet ./...
+	$(DEVGO) vet ./...
+	$(DEVGO) test -count=1 -timeout 10m ./...
 	$(GO) test -count=1 -timeout 60m ./...
 
 test-short:
 	$(GO) test -short ./...
+	$(DEVGO) test -short ./...
 
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...

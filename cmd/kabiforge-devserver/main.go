@@ -25,7 +25,7 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/kabiforge/kabiforge/internal/devserver"
+	"github.com/kabiforge/kabiforge/cmd/kabiforge-devserver/internal/devserver"
 	"github.com/kabiforge/kabiforge/internal/devserver/devproc"
 )
 

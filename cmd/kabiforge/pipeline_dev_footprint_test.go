@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -22,6 +23,26 @@ func TestKabiforgeLinksNoServer(t *testing.T) {
 			}
 		}
 	}
+}
+
+// The main module's dependency graph holds no Temporal server or UI: they
+// belong to cmd/kabiforge-devserver's own module.
+func TestMainModuleRequiresNoServer(t *testing.T) {
+	cmd := exec.Command("go", "list", "-m", "all")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -m all: %v\n%s", err, out)
+	}
+	mods := strings.Split(strings.TrimSpace(string(out)), "\n")
+	for _, m := range mods {
+		for _, banned := range []string{"go.temporal.io/server ", "github.com/temporalio/ui-server/"} {
+			if strings.HasPrefix(m+" ", banned) {
+				t.Errorf("the main module's graph lists %s", m)
+			}
+		}
+	}
+	t.Logf("the main module's graph has %d modules", len(mods))
 }
 
 // `kabiforge --help` starts quickly: the best of five runs is well under

@@ -40,7 +40,7 @@ func FindBinary() (string, error) {
 	}
 	p, err := exec.LookPath(BinaryName)
 	if err != nil {
-		return "", fmt.Errorf("find %s beside this executable or on PATH (build it with `go build ./cmd/%s` or `make build`): %w",
+		return "", fmt.Errorf("find %s beside this executable or on PATH (build it with `make build`, or `go build -C cmd/%s -o DIR .` from the source tree): %w",
 			BinaryName, BinaryName, err)
 	}
 	return p, nil

@@ -137,8 +137,10 @@ func Binary(t testing.TB) string {
 	return build.path
 }
 
-// install runs `go install` into a cache directory; the go command relinks
-// only when the sources changed.
+// install runs `go install` in the dev server's own module (cmd/kabiforge-devserver,
+// which replaces the main module with this source tree) into a cache
+// directory; the go command relinks only when the sources changed. GOWORK=off
+// makes the build the same with or without a go.work.
 func install(root string) (string, error) {
 	cache, err := os.UserCacheDir()
 	if err != nil {
@@ -162,13 +164,13 @@ func install(root string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("build %s: the go command is needed: %w", devproc.BinaryName, err)
 	}
-	cmd := exec.Command(goTool, "install", "./cmd/"+devproc.BinaryName)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	cmd := exec.Command(goTool, "install", ".")
+	cmd.Dir = filepath.Join(root, "cmd", devproc.BinaryName)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir, "GOWORK=off")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("go install ./cmd/%s: %w\n%s", devproc.BinaryName, err, out.Bytes())
+		return "", fmt.Errorf("go install (in %s): %w\n%s", cmd.Dir, err, out.Bytes())
 	}
 	return filepath.Join(dir, devproc.BinaryName), nil
 }

@@ -4,7 +4,7 @@
 // namespace and search attributes registered, and the Temporal UI.
 //
 // Linking this package costs a binary ~0.2 s and ~90 MB at start, so only
-// cmd/kabiforge-devserver imports it; everything else runs that binary
+// cmd/kabiforge-devserver (a module of its own) imports it; everything else runs that binary
 // through package devproc.
 package devserver
 
