@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -62,7 +63,7 @@ type Activities struct {
 	// ControlQueue is the task queue of the pipeline workflows.
 	ControlQueue string
 	// PublishOptions tune the RepoPublish workflows this worker starts.
-	PublishOptions RepoPublishState
+	PublishOptions pipeline.RepoPublishState
 	// WorkDir holds temporary files; "" means os.TempDir().
 	WorkDir string
 	// Host names this worker in provenance; "" means os.Hostname().

@@ -16,6 +16,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/build"
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -70,11 +71,11 @@ func TestBuildStoresOutputsByContentAndHeartbeatsProgress(t *testing.T) {
 		}
 	})
 	env.SetTestTimeout(2 * time.Minute)
-	v, err := env.ExecuteActivity(a.Build, BuildInput{Label: "hb", SRPM: srpm, Arch: "x86_64"})
+	v, err := env.ExecuteActivity(a.Build, pipeline.BuildInput{Label: "hb", SRPM: srpm, Arch: "x86_64"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out BuildOutput
+	var out pipeline.BuildOutput
 	if err := v.Get(&out); err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +106,7 @@ func TestBuildFailureIsNotRetryable(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := &Activities{Artifacts: art, Builder: &build.Rpmbuild{}, WorkDir: t.TempDir()}
-	_, err = a.Build(context.Background(), BuildInput{Label: "broken", SRPM: srpm, Arch: "x86_64"})
+	_, err = a.Build(context.Background(), pipeline.BuildInput{Label: "broken", SRPM: srpm, Arch: "x86_64"})
 	if typ, nonRetryable := appType(err); typ != ErrPackageBuild || !nonRetryable {
 		t.Fatalf("err = %v (type %q), want a non-retryable %s", err, typ, ErrPackageBuild)
 	}
@@ -121,7 +122,7 @@ func TestBuildCancelStopsTheBuild(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(2*time.Second, cancel)
 	start := time.Now()
-	_, err = a.Build(ctx, BuildInput{Label: "slow", SRPM: srpm, Arch: "x86_64"})
+	_, err = a.Build(ctx, pipeline.BuildInput{Label: "slow", SRPM: srpm, Arch: "x86_64"})
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want cancellation", err)
 	}
@@ -147,7 +148,7 @@ func TestFetchVerifiesAgainstTheListing(t *testing.T) {
 	if err != nil || len(pkgs) != 1 || pkgs[0].Name != "up" {
 		t.Fatalf("list: %+v %v", pkgs, err)
 	}
-	f, err := a.FetchSRPM(context.Background(), FetchInput{Source: "up", Package: pkgs[0]})
+	f, err := a.FetchSRPM(context.Background(), pipeline.FetchInput{Source: "up", Package: pkgs[0]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,11 +160,11 @@ func TestFetchVerifiesAgainstTheListing(t *testing.T) {
 	}
 	bad := pkgs[0]
 	bad.ChecksumType, bad.ChecksumHex = "sha256", strings.Repeat("0", 64)
-	_, err = a.FetchSRPM(context.Background(), FetchInput{Source: "up", Package: bad})
+	_, err = a.FetchSRPM(context.Background(), pipeline.FetchInput{Source: "up", Package: bad})
 	if typ, nonRetryable := appType(err); typ != ErrBadInput || !nonRetryable {
 		t.Errorf("wrong checksum: err = %v, want non-retryable %s", err, ErrBadInput)
 	}
-	if _, err := a.FetchSRPM(context.Background(), FetchInput{Source: "nowhere", Package: bad}); err == nil || !strings.Contains(err.Error(), `source "nowhere"`) {
+	if _, err := a.FetchSRPM(context.Background(), pipeline.FetchInput{Source: "nowhere", Package: bad}); err == nil || !strings.Contains(err.Error(), `source "nowhere"`) {
 		t.Errorf("unknown source: %v", err)
 	}
 }
@@ -231,7 +232,7 @@ func TestSignAndPublishWriteProvenanceBesideTheRepo(t *testing.T) {
 	}
 	a := &Activities{Artifacts: art, Signer: sign.NewSigner(key), WorkDir: t.TempDir(),
 		Repositories: map[string]Repository{"r": {Store: repo, BaseURL: "file://" + repoDir + "/", Retention: publish.Retention{Kernels: 2}}}}
-	signed, err := a.Sign(context.Background(), SignInput{RPMs: []Artifact{ref}})
+	signed, err := a.Sign(context.Background(), pipeline.SignInput{RPMs: []pipeline.Artifact{ref}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -245,9 +246,9 @@ func TestSignAndPublishWriteProvenanceBesideTheRepo(t *testing.T) {
 	if sigs, err := key.Keyring().VerifyRPM(p); err != nil || len(sigs) == 0 {
 		t.Fatalf("signed copy does not verify: %v", err)
 	}
-	prov := Provenance{RPM: signed.RPMs[0], SourceRPM: ref, SigningKeyID: signed.KeyID, Builder: "rpmbuild", ConfigHash: "h",
+	prov := pipeline.Provenance{RPM: signed.RPMs[0], SourceRPM: ref, SigningKeyID: signed.KeyID, Builder: "rpmbuild", ConfigHash: "h",
 		BuildHost: "b", KernelNVR: "4.18.0-80.el8", Kind: "kmod", Kmod: "pub", Time: time.Unix(1, 0).UTC()}
-	req := PublishRequest{ID: "one", Repository: "r", Add: signed.RPMs, Provenance: []Provenance{prov}}
+	req := pipeline.PublishRequest{ID: "one", Repository: "r", Add: signed.RPMs, Provenance: []pipeline.Provenance{prov}}
 	out, err := a.Publish(context.Background(), req)
 	if err != nil || !out.Committed || out.Packages != 1 {
 		t.Fatalf("publish: %+v %v", out, err)
@@ -260,7 +261,7 @@ func TestSignAndPublishWriteProvenanceBesideTheRepo(t *testing.T) {
 	if err != nil || len(recs) != 1 || recs[0].SigningKeyID != key.KeyID() || recs[0].RPM.SHA256 != signed.RPMs[0].SHA256 {
 		t.Fatalf("provenance %+v %v", recs, err)
 	}
-	got := (published{records: recs}).newest("x86_64", func(p Provenance) bool { return p.Kmod == "pub" })
+	got := (published{records: recs}).newest("x86_64", func(p pipeline.Provenance) bool { return p.Kmod == "pub" })
 	if got == nil || got.SRPM.SHA256 != ref.SHA256 || len(got.RPMs) != 1 {
 		t.Errorf("newest published %+v", got)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/kabi"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
@@ -16,37 +17,37 @@ import (
 // previously published kernel of the repository and with every configured
 // kmod's published build, marking stablelisted symbols, and stores the
 // report (text and JSON) in the artifact store.
-func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (Analysis, error) {
+func (a *Activities) Analyze(ctx context.Context, in pipeline.AnalyzeInput) (pipeline.Analysis, error) {
 	repo, err := a.repository(in.Repository)
 	if err != nil {
-		return Analysis{}, err
+		return pipeline.Analysis{}, err
 	}
 	dir, done, err := a.tempDir("kabi")
 	if err != nil {
-		return Analysis{}, err
+		return pipeline.Analysis{}, err
 	}
 	defer done()
 	newABI, err := a.loadKernel(ctx, in.Kernel, filepath.Join(dir, "new"))
 	if err != nil {
-		return Analysis{}, err
+		return pipeline.Analysis{}, err
 	}
 	recs, err := readProvenance(ctx, repo.Store)
 	if err != nil {
-		return Analysis{}, err
+		return pipeline.Analysis{}, err
 	}
 	pub := published{records: recs}
-	out := Analysis{Arch: in.Arch, Kmods: []KmodVerdict{}}
+	out := pipeline.Analysis{Arch: in.Arch, Kmods: []pipeline.KmodVerdict{}}
 	if sl := newABI.Stablelist(); sl != nil {
 		out.Stablelist = sl.Len()
 	}
 	var delta *kabi.Delta
-	prev := pub.newest(in.Arch, func(p Provenance) bool {
-		return p.Kind == "kernel" && compareKernel(p.KernelNVR, in.KernelNVR) < 0
+	prev := pub.newest(in.Arch, func(p pipeline.Provenance) bool {
+		return p.Kind == pipeline.KindKernel && compareKernel(p.KernelNVR, in.KernelNVR) < 0
 	})
 	if prev != nil {
 		prevABI, err := a.loadKernel(ctx, prev.RPMs, filepath.Join(dir, "prev"))
 		if err != nil {
-			return Analysis{}, err
+			return pipeline.Analysis{}, err
 		}
 		delta = kabi.Diff(prevABI, newABI)
 		out.Previous = prev.KernelNVR
@@ -59,12 +60,12 @@ func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (Analysis, er
 	}
 	var verdicts []kabi.Verdict
 	for i, k := range in.Kmods {
-		kv := KmodVerdict{Name: k.Name}
-		kv.Published = pub.newest(in.Arch, func(p Provenance) bool { return p.Kind == "kmod" && p.Kmod == k.Name })
+		kv := pipeline.KmodVerdict{Name: k.Name}
+		kv.Published = pub.newest(in.Arch, func(p pipeline.Provenance) bool { return p.Kind == pipeline.KindKmod && p.Kmod == k.Name })
 		if kv.Published != nil {
 			v, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)))
 			if err != nil {
-				return Analysis{}, err
+				return pipeline.Analysis{}, err
 			}
 			verdicts = append(verdicts, v)
 			kv.Compatible, kv.StablelistedBreaks = v.Compatible, v.StablelistedBreaks()
@@ -82,14 +83,14 @@ func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (Analysis, er
 		a.Metrics.KabiBreaks(in.Arch, broken)
 	}
 	if err := a.storeReport(ctx, in, &out, delta, verdicts); err != nil {
-		return Analysis{}, err
+		return pipeline.Analysis{}, err
 	}
 	return out, nil
 }
 
 // CheckKmods checks that each kmod's packages load on the kernel, and
 // returns one verdict per kmod.
-func (a *Activities) CheckKmods(ctx context.Context, in CheckInput) ([]KmodVerdict, error) {
+func (a *Activities) CheckKmods(ctx context.Context, in pipeline.CheckInput) ([]pipeline.KmodVerdict, error) {
 	dir, done, err := a.tempDir("check")
 	if err != nil {
 		return nil, err
@@ -99,18 +100,18 @@ func (a *Activities) CheckKmods(ctx context.Context, in CheckInput) ([]KmodVerdi
 	if err != nil {
 		return nil, err
 	}
-	var out []KmodVerdict
+	var out []pipeline.KmodVerdict
 	for _, name := range sortedKeys(in.Kmods) {
 		v, err := a.check(ctx, k, name, in.Kmods[name], filepath.Join(dir, "kmod-"+name))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, KmodVerdict{Name: name, Compatible: v.Compatible, Breaks: breakNames(v), StablelistedBreaks: v.StablelistedBreaks()})
+		out = append(out, pipeline.KmodVerdict{Name: name, Compatible: v.Compatible, Breaks: breakNames(v), StablelistedBreaks: v.StablelistedBreaks()})
 	}
 	return out, nil
 }
 
-func (a *Activities) loadKernel(ctx context.Context, rpms []Artifact, dir string) (*kabi.ABI, error) {
+func (a *Activities) loadKernel(ctx context.Context, rpms []pipeline.Artifact, dir string) (*kabi.ABI, error) {
 	if err := mkdir(dir); err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func kernelABI(paths []string) (*kabi.ABI, error) {
 }
 
 // check merges what the kmod's packages need and checks it against k.
-func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []Artifact, dir string) (kabi.Verdict, error) {
+func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []pipeline.Artifact, dir string) (kabi.Verdict, error) {
 	if err := mkdir(dir); err != nil {
 		return kabi.Verdict{}, err
 	}
@@ -209,14 +210,14 @@ func breakNames(v kabi.Verdict) []string {
 
 // report is the JSON kABI report.
 type report struct {
-	Kernel   string         `json:"kernel"`
-	Arch     string         `json:"arch"`
-	Summary  Analysis       `json:"summary"`
-	Delta    *kabi.Delta    `json:"delta,omitempty"`
-	Verdicts []kabi.Verdict `json:"verdicts"`
+	Kernel   string            `json:"kernel"`
+	Arch     string            `json:"arch"`
+	Summary  pipeline.Analysis `json:"summary"`
+	Delta    *kabi.Delta       `json:"delta,omitempty"`
+	Verdicts []kabi.Verdict    `json:"verdicts"`
 }
 
-func (a *Activities) storeReport(ctx context.Context, in AnalyzeInput, out *Analysis, d *kabi.Delta, vs []kabi.Verdict) error {
+func (a *Activities) storeReport(ctx context.Context, in pipeline.AnalyzeInput, out *pipeline.Analysis, d *kabi.Delta, vs []kabi.Verdict) error {
 	if vs == nil {
 		vs = []kabi.Verdict{}
 	}
@@ -232,7 +233,7 @@ func (a *Activities) storeReport(ctx context.Context, in AnalyzeInput, out *Anal
 	return err
 }
 
-func reportText(in AnalyzeInput, a *Analysis) string {
+func reportText(in pipeline.AnalyzeInput, a *pipeline.Analysis) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "kABI report: kernel %s (%s)\n", in.KernelNVR, in.Arch)
 	if a.Previous == "" {

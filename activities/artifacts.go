@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 
 	"github.com/kabiforge/kabiforge/internal/digest"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -29,43 +30,43 @@ func artifactKey(kind, sum, name string) string { return path.Join(kind, sum, na
 
 // putFile stores the file at p under kind, content-addressed, and returns
 // its reference. Content already present is not written again.
-func putFile(ctx context.Context, st store.Store, kind, p string) (Artifact, error) {
+func putFile(ctx context.Context, st store.Store, kind, p string) (pipeline.Artifact, error) {
 	sum, size, err := digest.File(p)
 	if err != nil {
-		return Artifact{}, infra("hash "+p, err)
+		return pipeline.Artifact{}, infra("hash "+p, err)
 	}
 	name := filepath.Base(p)
-	a := Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: size}
+	a := pipeline.Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: size}
 	if info, err := st.Stat(ctx, a.Key); err == nil && info.Size == size {
 		return a, nil
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return Artifact{}, infra("store "+name, err)
+		return pipeline.Artifact{}, infra("store "+name, err)
 	}
 	defer f.Close()
 	if _, err := st.Put(ctx, a.Key, f); err != nil {
-		return Artifact{}, infra("store "+a.Key, err)
+		return pipeline.Artifact{}, infra("store "+a.Key, err)
 	}
 	return a, nil
 }
 
 // putBytes stores data under kind with the given name.
-func putBytes(ctx context.Context, st store.Store, kind, name string, data []byte) (Artifact, error) {
+func putBytes(ctx context.Context, st store.Store, kind, name string, data []byte) (pipeline.Artifact, error) {
 	h := sha256.Sum256(data)
 	sum := hex.EncodeToString(h[:])
-	a := Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: int64(len(data))}
+	a := pipeline.Artifact{Key: artifactKey(kind, sum, name), SHA256: sum, Name: name, Size: int64(len(data))}
 	if _, err := st.Stat(ctx, a.Key); err == nil {
 		return a, nil
 	}
 	if _, err := st.Put(ctx, a.Key, bytesReader(data)); err != nil {
-		return Artifact{}, infra("store "+a.Key, err)
+		return pipeline.Artifact{}, infra("store "+a.Key, err)
 	}
 	return a, nil
 }
 
 // getFile copies an artifact into dir under its name and checks its digest.
-func getFile(ctx context.Context, st store.Store, a Artifact, dir string) (string, error) {
+func getFile(ctx context.Context, st store.Store, a pipeline.Artifact, dir string) (string, error) {
 	if a.Name == "" || filepath.Base(a.Name) != a.Name {
 		return "", badInput(fmt.Errorf("artifact %q: bad file name %q", a.Key, a.Name))
 	}
@@ -97,7 +98,7 @@ func getFile(ctx context.Context, st store.Store, a Artifact, dir string) (strin
 }
 
 // getFiles copies artifacts into dir.
-func getFiles(ctx context.Context, st store.Store, as []Artifact, dir string) ([]string, error) {
+func getFiles(ctx context.Context, st store.Store, as []pipeline.Artifact, dir string) ([]string, error) {
 	var ps []string
 	for _, a := range as {
 		p, err := getFile(ctx, st, a, dir)

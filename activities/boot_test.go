@@ -17,6 +17,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/kernelfamily"
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -54,26 +55,26 @@ func TestBootTestCatchesAWrongBuildThatPassesTheCRCCheck(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	env.SetTestTimeout(5 * time.Minute)
-	v, err := env.ExecuteActivity(a.CheckKmods, CheckInput{Kernel: kernel, Kmods: map[string][]Artifact{"hello": wrong}})
+	v, err := env.ExecuteActivity(a.CheckKmods, pipeline.CheckInput{Kernel: kernel, Kmods: map[string][]pipeline.Artifact{"hello": wrong}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var verdicts []KmodVerdict
+	var verdicts []pipeline.KmodVerdict
 	if err := v.Get(&verdicts); err != nil || len(verdicts) != 1 || !verdicts[0].Compatible {
 		t.Fatalf("CRC check of the wrong build: %+v %v; its Requires claim -57, so it should pass", verdicts, err)
 	}
-	vm := BootVM{QEMU: qemu, TimeLimit: 2 * time.Minute}
+	vm := pipeline.BootVM{QEMU: qemu, TimeLimit: 2 * time.Minute}
 	for _, tc := range []struct {
 		name   string
-		rpms   []Artifact
+		rpms   []pipeline.Artifact
 		loaded bool
 	}{{"built for -47", wrong, false}, {"built for -57", right, true}} {
-		v, err := env.ExecuteActivity(a.BootTest, BootInput{KernelNVR: "6.1.0-57.el8", Arch: "x86_64", Kernel: kernel,
-			Kmods: map[string][]Artifact{"hello": tc.rpms}, VM: vm})
+		v, err := env.ExecuteActivity(a.BootTest, pipeline.BootInput{KernelNVR: "6.1.0-57.el8", Arch: "x86_64", Kernel: kernel,
+			Kmods: map[string][]pipeline.Artifact{"hello": tc.rpms}, VM: vm})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.name, err)
 		}
-		var bo BootOutput
+		var bo pipeline.BootOutput
 		if err := v.Get(&bo); err != nil {
 			t.Fatal(err)
 		}
@@ -171,9 +172,9 @@ xz %%{buildroot}/lib/modules/%s/extra/hello/hello.ko
 `, strings.Join(req, "\n"), release, ko, release, release, release)
 }
 
-func storeRPMs(t *testing.T, st store.Store, spec string) []Artifact {
+func storeRPMs(t *testing.T, st store.Store, spec string) []pipeline.Artifact {
 	t.Helper()
-	var out []Artifact
+	var out []pipeline.Artifact
 	for _, p := range testutil.RPMBuild(t, spec, "--define", "__os_install_post %{nil}") {
 		a, err := putFile(context.Background(), st, KindRPM, p)
 		if err != nil {
@@ -184,7 +185,7 @@ func storeRPMs(t *testing.T, st store.Store, spec string) []Artifact {
 	return out
 }
 
-func readArtifact(t *testing.T, st store.Store, a Artifact) string {
+func readArtifact(t *testing.T, st store.Store, a pipeline.Artifact) string {
 	t.Helper()
 	r, _, err := st.Get(context.Background(), a.Key)
 	if err != nil {

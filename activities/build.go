@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Progress is the heartbeat detail of a running build.
@@ -22,24 +23,24 @@ type Progress struct {
 // the SRPM (and the packages BuildRequires resolve from) out of the artifact
 // store, retargets a kmod when asked, builds, and stores the packages and
 // logs. It heartbeats its log progress and stops the build when cancelled.
-func (a *Activities) Build(ctx context.Context, in BuildInput) (BuildOutput, error) {
+func (a *Activities) Build(ctx context.Context, in pipeline.BuildInput) (pipeline.BuildOutput, error) {
 	dir, done, err := a.tempDir("build")
 	if err != nil {
-		return BuildOutput{}, err
+		return pipeline.BuildOutput{}, err
 	}
 	defer done()
 	srcDir, depDir, resDir := filepath.Join(dir, "src"), filepath.Join(dir, "deps"), filepath.Join(dir, "result")
 	for _, d := range []string{srcDir, depDir} {
 		if err := mkdir(d); err != nil {
-			return BuildOutput{}, err
+			return pipeline.BuildOutput{}, err
 		}
 	}
 	srpm, err := getFile(ctx, a.Artifacts, in.SRPM, srcDir)
 	if err != nil {
-		return BuildOutput{}, err
+		return pipeline.BuildOutput{}, err
 	}
 	if _, err := getFiles(ctx, a.Artifacts, in.Deps, depDir); err != nil {
-		return BuildOutput{}, err
+		return pipeline.BuildOutput{}, err
 	}
 	req := build.Request{SRPM: srpm, Arch: in.Arch, ResultDir: resDir, Timeout: in.Timeout}
 	if a.Templates != nil {
@@ -53,7 +54,7 @@ func (a *Activities) Build(ctx context.Context, in BuildInput) (BuildOutput, err
 	if in.RetargetKernel != "" {
 		re, err := build.Retarget(ctx, build.RetargetRequest{SRPM: srpm, KernelNVR: in.RetargetKernel, Dir: filepath.Join(dir, "retarget")})
 		if err != nil {
-			return BuildOutput{}, badInputOr("retarget "+in.SRPM.Name, err)
+			return pipeline.BuildOutput{}, badInputOr("retarget "+in.SRPM.Name, err)
 		}
 		req.SRPM, req.Macros = re.SRPM, re.Macros
 	}
@@ -71,25 +72,25 @@ func (a *Activities) Build(ctx context.Context, in BuildInput) (BuildOutput, err
 		a.Metrics.BuildDone(in.Arch, buildOutcome(err), time.Since(started))
 	}
 	if err != nil {
-		return BuildOutput{}, err
+		return pipeline.BuildOutput{}, err
 	}
-	out := BuildOutput{Host: a.host(), Builder: a.BuilderName, Duration: res.Duration}
+	out := pipeline.BuildOutput{Host: a.host(), Builder: a.BuilderName, Duration: res.Duration}
 	for _, p := range res.RPMs {
 		art, err := putFile(ctx, a.Artifacts, KindRPM, p)
 		if err != nil {
-			return BuildOutput{}, err
+			return pipeline.BuildOutput{}, err
 		}
 		out.RPMs = append(out.RPMs, art)
 	}
 	if res.SRPM != "" {
 		if out.SRPM, err = putFile(ctx, a.Artifacts, KindSRPM, res.SRPM); err != nil {
-			return BuildOutput{}, err
+			return pipeline.BuildOutput{}, err
 		}
 	}
 	for _, p := range res.Logs {
 		art, err := putFile(ctx, a.Artifacts, KindLog, p)
 		if err != nil {
-			return BuildOutput{}, err
+			return pipeline.BuildOutput{}, err
 		}
 		out.Logs = append(out.Logs, art)
 	}

@@ -8,6 +8,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
@@ -19,7 +20,7 @@ const ProvenancePrefix = ".kabiforge/provenance/"
 // ProvenanceKey is the key of an RPM's provenance record.
 func ProvenanceKey(rpmName string) string { return ProvenancePrefix + rpmName + ".json" }
 
-func writeProvenance(ctx context.Context, st store.Store, p Provenance) error {
+func writeProvenance(ctx context.Context, st store.Store, p pipeline.Provenance) error {
 	data, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode provenance of %s: %w", p.RPM.Name, err)
@@ -31,8 +32,8 @@ func writeProvenance(ctx context.Context, st store.Store, p Provenance) error {
 }
 
 // readProvenance returns every provenance record of a repository.
-func readProvenance(ctx context.Context, st store.Store) ([]Provenance, error) {
-	var out []Provenance
+func readProvenance(ctx context.Context, st store.Store) ([]pipeline.Provenance, error) {
+	var out []pipeline.Provenance
 	for info, err := range st.List(ctx, ProvenancePrefix) {
 		if err != nil {
 			return nil, infra("list provenance", err)
@@ -46,7 +47,7 @@ func readProvenance(ctx context.Context, st store.Store) ([]Provenance, error) {
 		if err != nil {
 			return nil, infra("read "+info.Key, err)
 		}
-		var p Provenance
+		var p pipeline.Provenance
 		if err := json.Unmarshal(data, &p); err != nil {
 			return nil, badInput(fmt.Errorf("provenance %s: %w", info.Key, err))
 		}
@@ -71,13 +72,13 @@ func compareKernel(a, b string) int {
 // published groups a repository's provenance records into builds: the
 // kernels and each kmod's builds, per arch.
 type published struct {
-	records []Provenance
+	records []pipeline.Provenance
 }
 
 // newest returns the newest build matching keep (by the kernel it was built
 // for, then record time), its records grouped by source RPM.
-func (p published) newest(arch string, keep func(Provenance) bool) *Published {
-	var best *Provenance
+func (p published) newest(arch string, keep func(pipeline.Provenance) bool) *pipeline.Published {
+	var best *pipeline.Provenance
 	for i, r := range p.records {
 		if !keep(r) {
 			continue
@@ -93,7 +94,7 @@ func (p published) newest(arch string, keep func(Provenance) bool) *Published {
 	if best == nil {
 		return nil
 	}
-	out := &Published{SRPM: best.SourceRPM, KernelNVR: best.KernelNVR}
+	out := &pipeline.Published{SRPM: best.SourceRPM, KernelNVR: best.KernelNVR}
 	for _, r := range p.records {
 		if r.SourceRPM.SHA256 == best.SourceRPM.SHA256 && keep(r) {
 			if a := rpmArch(r.RPM.Name); a == arch || a == "noarch" {

@@ -4,12 +4,13 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/source"
 )
 
 // ListSource returns the source packages a configured source offers.
-func (a *Activities) ListSource(ctx context.Context, name string) ([]SourcePackage, error) {
+func (a *Activities) ListSource(ctx context.Context, name string) ([]pipeline.SourcePackage, error) {
 	src, err := a.source(name)
 	if err != nil {
 		return nil, err
@@ -18,7 +19,7 @@ func (a *Activities) ListSource(ctx context.Context, name string) ([]SourcePacka
 	if err != nil {
 		return nil, classify("list source "+name, err)
 	}
-	out := make([]SourcePackage, 0, len(pkgs))
+	out := make([]pipeline.SourcePackage, 0, len(pkgs))
 	for _, p := range pkgs {
 		if !p.IsSource() {
 			continue
@@ -30,23 +31,23 @@ func (a *Activities) ListSource(ctx context.Context, name string) ([]SourcePacka
 
 // FetchSRPM fetches one source package into the artifact store, verifying
 // its size, checksum and signature first.
-func (a *Activities) FetchSRPM(ctx context.Context, in FetchInput) (Fetched, error) {
+func (a *Activities) FetchSRPM(ctx context.Context, in pipeline.FetchInput) (pipeline.Fetched, error) {
 	src, err := a.source(in.Source)
 	if err != nil {
-		return Fetched{}, err
+		return pipeline.Fetched{}, err
 	}
 	dir, done, err := a.tempDir("fetch")
 	if err != nil {
-		return Fetched{}, err
+		return pipeline.Fetched{}, err
 	}
 	defer done()
 	opts := src.Fetch
 	opts.TempDir = dir
 	f, err := source.Fetch(ctx, src.Source, toSource(in.Package), a.Artifacts, opts)
 	if err != nil {
-		return Fetched{}, classify("fetch "+in.Package.NVR(), err)
+		return pipeline.Fetched{}, classify("fetch "+in.Package.NVR(), err)
 	}
-	out := Fetched{Artifact: Artifact{Key: f.Key, SHA256: f.SHA256, Name: in.Package.Location, Size: f.Size}}
+	out := pipeline.Fetched{Artifact: pipeline.Artifact{Key: f.Key, SHA256: f.SHA256, Name: in.Package.Location, Size: f.Size}}
 	out.Name = source.Package{Location: in.Package.Location}.Filename()
 	for _, s := range f.Signatures {
 		out.Signers = append(out.Signers, s.KeyID)
@@ -56,12 +57,12 @@ func (a *Activities) FetchSRPM(ctx context.Context, in FetchInput) (Fetched, err
 
 // FetchNewest fetches the newest source package named in.Package that
 // in.Source offers.
-func (a *Activities) FetchNewest(ctx context.Context, in KmodSourceInput) (Fetched, error) {
+func (a *Activities) FetchNewest(ctx context.Context, in pipeline.KmodSourceInput) (pipeline.Fetched, error) {
 	pkgs, err := a.ListSource(ctx, in.Source)
 	if err != nil {
-		return Fetched{}, err
+		return pipeline.Fetched{}, err
 	}
-	var best *SourcePackage
+	var best *pipeline.SourcePackage
 	for i, p := range pkgs {
 		if p.Name != in.Package {
 			continue
@@ -71,19 +72,19 @@ func (a *Activities) FetchNewest(ctx context.Context, in KmodSourceInput) (Fetch
 		}
 	}
 	if best == nil {
-		return Fetched{}, badInput(fmt.Errorf("source %s offers no source package %s", in.Source, in.Package))
+		return pipeline.Fetched{}, badInput(fmt.Errorf("source %s offers no source package %s", in.Source, in.Package))
 	}
-	return a.FetchSRPM(ctx, FetchInput{Source: in.Source, Package: *best})
+	return a.FetchSRPM(ctx, pipeline.FetchInput{Source: in.Source, Package: *best})
 }
 
 // FromSource returns a listed package as the workflows see it.
-func FromSource(p source.Package) SourcePackage {
-	return SourcePackage{Name: p.NEVRA.Name, Epoch: p.NEVRA.Epoch, Version: p.NEVRA.Version,
+func FromSource(p source.Package) pipeline.SourcePackage {
+	return pipeline.SourcePackage{Name: p.NEVRA.Name, Epoch: p.NEVRA.Epoch, Version: p.NEVRA.Version,
 		Release: p.NEVRA.Release, Arch: p.NEVRA.Arch, Location: p.Location, Size: p.Size,
 		ChecksumType: p.Checksum.Type, ChecksumHex: p.Checksum.Hex, Vouched: p.Vouched}
 }
 
-func toSource(p SourcePackage) source.Package {
+func toSource(p pipeline.SourcePackage) source.Package {
 	return source.Package{NEVRA: rpm.NEVRA{Name: p.Name, Epoch: p.Epoch, Version: p.Version, Release: p.Release, Arch: p.Arch},
 		Location: p.Location, Size: p.Size, Checksum: source.Checksum{Type: p.ChecksumType, Hex: p.ChecksumHex}, Vouched: p.Vouched}
 }

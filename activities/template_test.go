@@ -7,6 +7,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/config"
 	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // recordingBuilder keeps the request it was given and fails the build.
@@ -36,7 +37,7 @@ func TestBuildPicksTheStreamsMockTemplate(t *testing.T) {
 	} {
 		b := &recordingBuilder{}
 		a := &Activities{Artifacts: art, Builder: b, WorkDir: t.TempDir(), Templates: mock.Template}
-		a.Build(context.Background(), BuildInput{Label: "tmpl-" + stream, SRPM: srpm, Arch: "x86_64", Stream: stream})
+		a.Build(context.Background(), pipeline.BuildInput{Label: "tmpl-" + stream, SRPM: srpm, Arch: "x86_64", Stream: stream})
 		if b.req.Template != want {
 			t.Errorf("stream %s: template %q, want %q", stream, b.req.Template, want)
 		}

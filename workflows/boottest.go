@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Boot states of an arch in Status.Boot.
@@ -25,14 +26,14 @@ type BootUnit struct {
 	State  string `json:"state"`
 	Reason string `json:"reason,omitempty"`
 	// Log is the VM's console log; Report the per-module results.
-	Log     *activities.Artifact `json:"log,omitempty"`
-	Report  *activities.Artifact `json:"report,omitempty"`
-	Elapsed time.Duration        `json:"elapsed,omitempty"`
+	Log     *pipeline.Artifact `json:"log,omitempty"`
+	Report  *pipeline.Artifact `json:"report,omitempty"`
+	Elapsed time.Duration      `json:"elapsed,omitempty"`
 }
 
 // bootTimeout is the start-to-close timeout of a BootTest: the VM's time
 // limit (or its default) plus room to fetch and unpack the packages.
-func bootTimeout(vm *activities.BootVM) time.Duration {
+func bootTimeout(vm *pipeline.BootVM) time.Duration {
 	return orDefault(vm.TimeLimit, time.Minute) + 10*time.Minute
 }
 
@@ -51,18 +52,18 @@ func (r *rebuild) bootTest() error {
 			continue
 		}
 		if !tested {
-			r.stage(StageBootTesting)
+			r.stage(pipeline.StageBootTesting)
 			tested = true
 		}
-		in := activities.BootInput{KernelNVR: r.vr, Arch: arch.Name, Kernel: r.kernel[arch.Name].RPMs,
+		in := pipeline.BootInput{KernelNVR: r.vr, Arch: arch.Name, Kernel: r.kernel[arch.Name].RPMs,
 			Kmods: r.kmodsToPublish(arch.Name), VM: *arch.Boot}
 		ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
-			TaskQueue:           or(arch.Boot.Queue, activities.BootQueuePrefix+arch.Name),
+			TaskQueue:           or(arch.Boot.Queue, pipeline.BootQueuePrefix+arch.Name),
 			StartToCloseTimeout: bootTimeout(arch.Boot),
 			HeartbeatTimeout:    time.Minute,
 			RetryPolicy:         retry,
 		})
-		var out activities.BootOutput
+		var out pipeline.BootOutput
 		if err := workflow.ExecuteActivity(ctx, a.BootTest, in).Get(r.ctx, &out); err != nil {
 			r.setBoot(arch.Name, BootUnit{State: BootNoBoot, Reason: "boot test failed: " + reason(err)})
 			continue
@@ -73,7 +74,7 @@ func (r *rebuild) bootTest() error {
 }
 
 // recordBoot applies one arch's boot results to the status.
-func (r *rebuild) recordBoot(arch string, out activities.BootOutput) {
+func (r *rebuild) recordBoot(arch string, out pipeline.BootOutput) {
 	u := BootUnit{State: BootPassed, Log: &out.Log, Report: &out.Report, Elapsed: out.Elapsed}
 	if !out.Booted {
 		u.State, u.Reason = BootNoBoot, out.Failure
@@ -84,14 +85,14 @@ func (r *rebuild) recordBoot(arch string, out activities.BootOutput) {
 	r.st.Kabi.Reports = append(r.st.Kabi.Reports, out.Report)
 	for _, k := range out.Kmods {
 		if !k.Loaded {
-			r.st.setKmod(k.Name, StateFailed, fmt.Sprintf("refused by kernel %s (%s): %s", r.vr, arch, k.Reason))
+			r.st.setKmod(k.Name, pipeline.StateFailed, fmt.Sprintf("refused by kernel %s (%s): %s", r.vr, arch, k.Reason))
 			continue
 		}
 		switch st := r.st.Kmods[k.Name]; st.State {
-		case StateCompatible:
-			r.st.setKmod(k.Name, StateCompatible, fmt.Sprintf("published build loads on %s (boot-tested on %s)", r.vr, arch))
-		case StateRebuilt:
-			r.st.setKmod(k.Name, StateRebuilt, fmt.Sprintf("rebuilt for %s; loads (boot-tested on %s)", r.vr, arch))
+		case pipeline.StateCompatible:
+			r.st.setKmod(k.Name, pipeline.StateCompatible, fmt.Sprintf("published build loads on %s (boot-tested on %s)", r.vr, arch))
+		case pipeline.StateRebuilt:
+			r.st.setKmod(k.Name, pipeline.StateRebuilt, fmt.Sprintf("rebuilt for %s; loads (boot-tested on %s)", r.vr, arch))
 		}
 	}
 }
@@ -100,19 +101,19 @@ func (r *rebuild) recordBoot(arch string, out activities.BootOutput) {
 // checked (kept kmods say so from the analysis on).
 func (r *rebuild) markNotBootTested() {
 	for _, k := range r.in.Plan.Kmods {
-		if u := r.st.Kmods[k.Name]; u.State == StateRebuilt && !strings.Contains(u.Reason, notBootTested) {
-			r.st.setKmod(k.Name, StateRebuilt, u.Reason+"; "+notBootTested)
+		if u := r.st.Kmods[k.Name]; u.State == pipeline.StateRebuilt && !strings.Contains(u.Reason, notBootTested) {
+			r.st.setKmod(k.Name, pipeline.StateRebuilt, u.Reason+"; "+notBootTested)
 		}
 	}
 }
 
 // bootRecord is the provenance of arch's boot test, nil when not tested.
-func (r *rebuild) bootRecord(arch string) *activities.BootRecord {
+func (r *rebuild) bootRecord(arch string) *pipeline.BootRecord {
 	u := r.st.Boot[arch]
 	if u.State != BootPassed || u.Log == nil || u.Report == nil {
 		return nil
 	}
-	return &activities.BootRecord{KernelNVR: r.vr, Arch: arch, Log: *u.Log, Report: *u.Report}
+	return &pipeline.BootRecord{KernelNVR: r.vr, Arch: arch, Log: *u.Log, Report: *u.Report}
 }
 
 func (r *rebuild) setBoot(arch string, u BootUnit) {
@@ -124,10 +125,10 @@ func (r *rebuild) setBoot(arch string, u BootUnit) {
 
 // kmodsToPublish maps each kmod still headed for the repository to its
 // packages on arch.
-func (r *rebuild) kmodsToPublish(arch string) map[string][]activities.Artifact {
-	out := map[string][]activities.Artifact{}
+func (r *rebuild) kmodsToPublish(arch string) map[string][]pipeline.Artifact {
+	out := map[string][]pipeline.Artifact{}
 	for _, k := range r.in.Plan.Kmods {
-		if u := r.st.Kmods[k.Name]; u.State == StateFailed || u.State == StateExcluded {
+		if u := r.st.Kmods[k.Name]; u.State == pipeline.StateFailed || u.State == pipeline.StateExcluded {
 			continue
 		}
 		if rpms := binaryRPMs(r.kmodRPMs(r.kmods[k.Name], arch)); len(rpms) > 0 {
@@ -138,8 +139,8 @@ func (r *rebuild) kmodsToPublish(arch string) map[string][]activities.Artifact {
 }
 
 // binaryRPMs drops source packages.
-func binaryRPMs(as []activities.Artifact) []activities.Artifact {
-	var out []activities.Artifact
+func binaryRPMs(as []pipeline.Artifact) []pipeline.Artifact {
+	var out []pipeline.Artifact
 	for _, a := range as {
 		if len(a.Name) < 8 || a.Name[len(a.Name)-8:] != ".src.rpm" {
 			out = append(out, a)

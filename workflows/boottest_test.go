@@ -8,17 +8,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // bootWorld is a world whose x86_64 kernel is boot-tested; boot answers
 // the BootTest activity and records each input.
-func bootWorld(t *testing.T, boot func(activities.BootInput) activities.BootOutput) (*world, Plan, *[]activities.BootInput) {
+func bootWorld(t *testing.T, boot func(pipeline.BootInput) pipeline.BootOutput) (*world, Plan, *[]pipeline.BootInput) {
 	w := newWorld(t)
 	p := w.plan()
-	p.Arches[0].Boot = &activities.BootVM{Queue: "boot-x86_64", TimeLimit: 30 * time.Second, Args: []string{"module.sig_enforce=1"}}
-	var seen []activities.BootInput
-	w.env.OnActivity("BootTest", mockAny, mockAny).Return(func(_ context.Context, in activities.BootInput) (activities.BootOutput, error) {
+	p.Arches[0].Boot = &pipeline.BootVM{Queue: "boot-x86_64", TimeLimit: 30 * time.Second, Args: []string{"module.sig_enforce=1"}}
+	var seen []pipeline.BootInput
+	w.env.OnActivity("BootTest", mockAny, mockAny).Return(func(_ context.Context, in pipeline.BootInput) (pipeline.BootOutput, error) {
 		seen = append(seen, in)
 		out := boot(in)
 		out.Log, out.Report = art("boot.log"), art("boot.json")
@@ -28,11 +28,11 @@ func bootWorld(t *testing.T, boot func(activities.BootInput) activities.BootOutp
 }
 
 // refuse answers like a kernel that refuses the named kmod.
-func refuse(name, msg string) func(activities.BootInput) activities.BootOutput {
-	return func(in activities.BootInput) activities.BootOutput {
-		out := activities.BootOutput{Booted: true}
+func refuse(name, msg string) func(pipeline.BootInput) pipeline.BootOutput {
+	return func(in pipeline.BootInput) pipeline.BootOutput {
+		out := pipeline.BootOutput{Booted: true}
 		for _, k := range slices.Sorted(maps.Keys(in.Kmods)) {
-			bk := activities.BootKmod{Name: k, Loaded: true}
+			bk := pipeline.BootKmod{Name: k, Loaded: true}
 			// A rebuild (packages carry the new kernel's VR) loads.
 			if k == name && !strings.Contains(in.Kmods[k][0].Name, testVR) {
 				bk.Loaded, bk.Reason = false, msg
@@ -48,13 +48,13 @@ func TestBootRefusalHoldsTheGateUntilApproved(t *testing.T) {
 	w, p, seen := bootWorld(t, refuse("stabledrv", msg))
 	w.env.RegisterDelayedCallback(func() {
 		s := w.status()
-		if s.Stage != StageAwaitingApproval {
-			t.Errorf("stage %q, want %q", s.Stage, StageAwaitingApproval)
+		if s.Stage != pipeline.StageAwaitingApproval {
+			t.Errorf("stage %q, want %q", s.Stage, pipeline.StageAwaitingApproval)
 		}
-		if u := s.Kmods["stabledrv"]; u.State != StateFailed || !strings.Contains(u.Reason, msg) {
+		if u := s.Kmods["stabledrv"]; u.State != pipeline.StateFailed || !strings.Contains(u.Reason, msg) {
 			t.Errorf("stabledrv %+v, want failed with the kernel's message", u)
 		}
-		if u := s.Kmods["tunabledrv"]; u.State != StateCompatible || !strings.Contains(u.Reason, "boot-tested on x86_64") {
+		if u := s.Kmods["tunabledrv"]; u.State != pipeline.StateCompatible || !strings.Contains(u.Reason, "boot-tested on x86_64") {
 			t.Errorf("tunabledrv %+v, want compatible and boot-tested", u)
 		}
 		if b := s.Boot["x86_64"]; b.State != BootPassed || b.Log == nil || b.Log.Name != "boot.log" {
@@ -66,14 +66,14 @@ func TestBootRefusalHoldsTheGateUntilApproved(t *testing.T) {
 		if len(w.requests) != 0 {
 			t.Errorf("published while gated: %+v", w.requests)
 		}
-		w.env.SignalWorkflow(ApproveSignal, "ship without it")
+		w.env.SignalWorkflow(pipeline.ApproveSignal, "ship without it")
 	}, time.Hour)
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
 	r := w.result()
-	if r.Stage != StagePublished || !slices.Equal(r.Excluded, []string{"stabledrv"}) {
+	if r.Stage != pipeline.StagePublished || !slices.Equal(r.Excluded, []string{"stabledrv"}) {
 		t.Errorf("result %+v", r)
 	}
-	if !slices.Contains(w.stages, StageBootTesting) || slices.Index(w.stages, StageBootTesting) > slices.Index(w.stages, StageAwaitingApproval) {
+	if !slices.Contains(w.stages, pipeline.StageBootTesting) || slices.Index(w.stages, pipeline.StageBootTesting) > slices.Index(w.stages, pipeline.StageAwaitingApproval) {
 		t.Errorf("stages %v: want boot-testing before the gate", w.stages)
 	}
 	in := (*seen)[0]
@@ -90,11 +90,11 @@ func TestBootRefusalHoldsTheGateUntilApproved(t *testing.T) {
 func TestBootRetryRebuiltKmodLoadsAndPublishes(t *testing.T) {
 	w, p, seen := bootWorld(t, refuse("stabledrv", "stabledrv: disagrees about version of symbol module_layout (errno 8)"))
 	w.env.RegisterDelayedCallback(func() {
-		w.env.SignalWorkflow(RetryKmodSignal, "stabledrv")
+		w.env.SignalWorkflow(pipeline.RetryKmodSignal, "stabledrv")
 	}, time.Hour)
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
 	r := w.result()
-	if r.Stage != StagePublished || len(r.Excluded) != 0 {
+	if r.Stage != pipeline.StagePublished || len(r.Excluded) != 0 {
 		t.Fatalf("result %+v", r)
 	}
 	if !slices.Contains(w.added(), "kmod-stabledrv-"+testVR+".x86_64.rpm") {
@@ -106,8 +106,8 @@ func TestBootRetryRebuiltKmodLoadsAndPublishes(t *testing.T) {
 }
 
 func TestBootNoBootHoldsTheGate(t *testing.T) {
-	w, p, _ := bootWorld(t, func(activities.BootInput) activities.BootOutput {
-		return activities.BootOutput{Failure: "no result within the 30s time limit; QEMU killed"}
+	w, p, _ := bootWorld(t, func(pipeline.BootInput) pipeline.BootOutput {
+		return pipeline.BootOutput{Failure: "no result within the 30s time limit; QEMU killed"}
 	})
 	w.env.RegisterDelayedCallback(func() {
 		s := w.status()
@@ -117,10 +117,10 @@ func TestBootNoBootHoldsTheGate(t *testing.T) {
 		if s.Boot["x86_64"].State != BootNoBoot {
 			t.Errorf("boot %+v", s.Boot)
 		}
-		w.env.SignalWorkflow(RejectSignal, "kernel does not boot")
+		w.env.SignalWorkflow(pipeline.RejectSignal, "kernel does not boot")
 	}, time.Hour)
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
-	if r := w.result(); r.Stage != StageRejected || len(w.requests) != 0 {
+	if r := w.result(); r.Stage != pipeline.StageRejected || len(w.requests) != 0 {
 		t.Errorf("result %+v, requests %d", r, len(w.requests))
 	}
 }
@@ -128,7 +128,7 @@ func TestBootNoBootHoldsTheGate(t *testing.T) {
 func TestBootOffSaysNotBootTested(t *testing.T) {
 	w := newWorld(t)
 	w.env.ExecuteWorkflow(KernelRebuild, input(w.plan()))
-	if r := w.result(); r.Stage != StagePublished {
+	if r := w.result(); r.Stage != pipeline.StagePublished {
 		t.Fatalf("result %+v", r)
 	}
 	s := w.status()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // PlanFor returns the plan of a configured stream's kernels.
@@ -37,19 +38,19 @@ func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 		if !k.BuildsFor(stream.Name) {
 			continue
 		}
-		p.Kmods = append(p.Kmods, activities.KmodSpec{Name: k.Name, Package: or(k.Package, "kmod-"+k.Name),
+		p.Kmods = append(p.Kmods, pipeline.KmodSpec{Name: k.Name, Package: or(k.Package, "kmod-"+k.Name),
 			Source: or(k.Source, onlySource(cfg)), Always: k.Rebuild == config.RebuildAlways})
 	}
 	return p
 }
 
 // bootVM is an arch's boot test settings, nil when boot_test is off.
-func bootVM(a config.Arch) *activities.BootVM {
+func bootVM(a config.Arch) *pipeline.BootVM {
 	if !a.BootTested() {
 		return nil
 	}
 	b := a.Boot
-	return &activities.BootVM{Queue: or(b.Queue, activities.BootQueuePrefix+a.Name), QEMU: b.QEMU,
+	return &pipeline.BootVM{Queue: or(b.Queue, pipeline.BootQueuePrefix+a.Name), QEMU: b.QEMU,
 		MemoryMiB: b.MemoryMiB, TimeLimit: b.TimeLimit, Accel: b.Accel, Args: b.KernelArgs}
 }
 
@@ -91,7 +92,7 @@ func EnsureWatchSchedules(ctx context.Context, c client.Client, cfg *config.Conf
 
 func ensureSchedule(ctx context.Context, c client.Client, id string, every time.Duration, queue string, in WatchInput) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: every}}}
-	action := &client.ScheduleWorkflowAction{ID: id, Workflow: KernelWatchWorkflow, Args: []any{in}, TaskQueue: queue}
+	action := &client.ScheduleWorkflowAction{ID: id, Workflow: pipeline.KernelWatchWorkflow, Args: []any{in}, TaskQueue: queue}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{ID: id, Spec: spec, Action: action,
 		Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_SKIP, TriggerImmediately: true})
 	if !errors.Is(err, temporal.ErrScheduleAlreadyRunning) {
@@ -115,14 +116,14 @@ func ensureSchedule(ctx context.Context, c client.Client, id string, every time.
 // StartRebuild starts the rebuild of a kernel by hand. A kernel already
 // built or running is refused; one whose last rebuild failed, was
 // cancelled or terminated is started again.
-func StartRebuild(ctx context.Context, c client.Client, plan Plan, kernel activities.SourcePackage) (client.WorkflowRun, error) {
+func StartRebuild(ctx context.Context, c client.Client, plan Plan, kernel pipeline.SourcePackage) (client.WorkflowRun, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID: RebuildID(kernel), TaskQueue: plan.ControlQueue,
+		ID: pipeline.RebuildID(kernel), TaskQueue: plan.ControlQueue,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR(kernel))),
-	}, KernelRebuildWorkflow, RebuildInput{Kernel: kernel, Plan: plan})
+	}, pipeline.KernelRebuildWorkflow, RebuildInput{Kernel: kernel, Plan: plan})
 	if err != nil {
 		return nil, fmt.Errorf("start rebuild of %s: %w", kernel.NVR(), err)
 	}
@@ -140,17 +141,17 @@ func KernelID(nvr string) string {
 
 // Approve lets a gated kernel through.
 func Approve(ctx context.Context, c client.Client, nvr, comment string) error {
-	return signal(ctx, c, nvr, ApproveSignal, comment)
+	return signal(ctx, c, nvr, pipeline.ApproveSignal, comment)
 }
 
 // Reject ends a gated kernel's rebuild with nothing published.
 func Reject(ctx context.Context, c client.Client, nvr, reason string) error {
-	return signal(ctx, c, nvr, RejectSignal, reason)
+	return signal(ctx, c, nvr, pipeline.RejectSignal, reason)
 }
 
 // RetryKmod rebuilds one kmod of a kernel waiting at the gate.
 func RetryKmod(ctx context.Context, c client.Client, nvr, kmod string) error {
-	return signal(ctx, c, nvr, RetryKmodSignal, kmod)
+	return signal(ctx, c, nvr, pipeline.RetryKmodSignal, kmod)
 }
 
 func signal(ctx context.Context, c client.Client, nvr, name string, arg any) error {
@@ -163,7 +164,7 @@ func signal(ctx context.Context, c client.Client, nvr, name string, arg any) err
 // GetStatus returns the status of a kernel's rebuild.
 func GetStatus(ctx context.Context, c client.Client, nvr string) (Status, error) {
 	var s Status
-	v, err := c.QueryWorkflow(ctx, KernelID(nvr), "", StatusQuery)
+	v, err := c.QueryWorkflow(ctx, KernelID(nvr), "", pipeline.StatusQuery)
 	if err == nil {
 		err = v.Get(&s)
 	}

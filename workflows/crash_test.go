@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 
-	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/workflows"
@@ -138,7 +138,7 @@ func dnfRepo(dir string) testutil.Repo {
 // kmods as SRPMs built once, and one signing key.
 type rebuildInputs struct {
 	upstream, keyFile string
-	kmods             []activities.KmodSpec
+	kmods             []pipeline.KmodSpec
 }
 
 func newRebuildInputs(t *testing.T) rebuildInputs {
@@ -160,7 +160,7 @@ func newRebuildInputs(t *testing.T) rebuildInputs {
 		t.Fatal(err)
 	}
 	for _, k := range demo.Kmods(kernelA) {
-		in.kmods = append(in.kmods, activities.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
+		in.kmods = append(in.kmods, pipeline.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
 		if _, err := demo.KmodSRPM(in.upstream, k); err != nil {
 			t.Fatal(err)
 		}
@@ -201,16 +201,16 @@ func (in rebuildInputs) run(t *testing.T, parent, name string, crashes bool) reb
 		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 3 * time.Second, Activity: 5 * time.Minute}}
 
 	w := startWorker(t, spec)
-	pkg := activities.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.el8", Arch: "src", Location: "kernel-" + kernelA + ".src.rpm", Size: -1}
+	pkg := pipeline.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.el8", Arch: "src", Location: "kernel-" + kernelA + ".src.rpm", Size: -1}
 	run, err := workflows.StartRebuild(context.Background(), c, plan, pkg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if crashes {
-		waitActivityStarted(t, c, workflows.BuildID("kernel-"+kernelA, "x86_64"), "Build")
+		waitActivityStarted(t, c, pipeline.BuildID("kernel-"+kernelA, "x86_64"), "Build")
 		crash(t, w)
 		w = startWorker(t, spec)
-		waitActivityStarted(t, c, activities.RepoPublishID(repoName), "Publish")
+		waitActivityStarted(t, c, pipeline.RepoPublishID(repoName), "Publish")
 		time.Sleep(time.Second) // into the publish: packages uploading, repomd not yet switched
 		crash(t, w)
 		startWorker(t, spec)
@@ -222,11 +222,11 @@ func (in rebuildInputs) run(t *testing.T, parent, name string, crashes bool) reb
 	if err := run.Get(ctx, &res); err != nil {
 		t.Fatalf("rebuild: %v", err)
 	}
-	if res.Stage != workflows.StagePublished || res.Published == nil || !res.Published.Committed {
+	if res.Stage != pipeline.StagePublished || res.Published == nil || !res.Published.Committed {
 		t.Fatalf("result %+v", res)
 	}
 	if crashes {
-		for _, id := range []string{workflows.BuildID("kernel-"+kernelA, "x86_64"), activities.RepoPublishID(repoName)} {
+		for _, id := range []string{pipeline.BuildID("kernel-"+kernelA, "x86_64"), pipeline.RepoPublishID(repoName)} {
 			if n := retriedAttempts(t, c, id); n < 2 {
 				t.Errorf("%s: last activity attempt %d; the crash did not interrupt it", id, n)
 			}

@@ -15,16 +15,17 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/kabiforge/kabiforge/internal/demo"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/workflows"
 )
 
 // watch runs KernelWatch once, as the schedule does.
-func (p *pipeline) watch() workflows.WatchResult {
+func (p *livePipeline) watch() workflows.WatchResult {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: p.plan.ControlQueue},
-		workflows.KernelWatchWorkflow, workflows.WatchInput{Source: "upstream",
+		pipeline.KernelWatchWorkflow, workflows.WatchInput{Source: "upstream",
 			Streams: []workflows.WatchStream{{Version: "4.18.0", Release: "*.el8*", Plan: p.plan}}})
 	if err != nil {
 		p.t.Fatal(err)
@@ -37,7 +38,7 @@ func (p *pipeline) watch() workflows.WatchResult {
 }
 
 // result waits for a kernel's rebuild to finish.
-func (p *pipeline) result(vr string) workflows.RebuildResult {
+func (p *livePipeline) result(vr string) workflows.RebuildResult {
 	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -48,7 +49,7 @@ func (p *pipeline) result(vr string) workflows.RebuildResult {
 	return res
 }
 
-func (p *pipeline) status(vr string) workflows.Status {
+func (p *livePipeline) status(vr string) workflows.Status {
 	p.t.Helper()
 	s, err := workflows.GetStatus(context.Background(), p.c, vr)
 	if err != nil {
@@ -58,7 +59,7 @@ func (p *pipeline) status(vr string) workflows.Status {
 }
 
 // waitStage polls the status query until the rebuild reaches stage.
-func (p *pipeline) waitStage(vr, stage string) workflows.Status {
+func (p *livePipeline) waitStage(vr string, stage pipeline.Stage) workflows.Status {
 	p.t.Helper()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
@@ -75,7 +76,7 @@ func (p *pipeline) waitStage(vr, stage string) workflows.Status {
 
 // listed returns the workflow IDs a visibility query finds, waiting for
 // visibility to catch up with want.
-func (p *pipeline) listed(query string, want int) []string {
+func (p *livePipeline) listed(query string, want int) []string {
 	p.t.Helper()
 	var ids []string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(200 * time.Millisecond) {
@@ -94,7 +95,7 @@ func (p *pipeline) listed(query string, want int) []string {
 }
 
 // activityTime sums the run time of the activities of one type in a history.
-func (p *pipeline) activityTime(id, activityType string) time.Duration {
+func (p *livePipeline) activityTime(id, activityType string) time.Duration {
 	p.t.Helper()
 	var total time.Duration
 	started := map[int64]time.Time{}
@@ -124,7 +125,7 @@ func (p *pipeline) activityTime(id, activityType string) time.Duration {
 }
 
 // historyJSON exports a workflow's history as the replayer reads it.
-func (p *pipeline) historyJSON(id string) []byte {
+func (p *livePipeline) historyJSON(id string) []byte {
 	p.t.Helper()
 	it := p.c.GetWorkflowHistory(context.Background(), id, "", false, 0)
 	var h historypb.History
@@ -145,7 +146,7 @@ func (p *pipeline) historyJSON(id string) []byte {
 // checkHistory fails when a history holds key material or the passphrase,
 // and records it under testdata/history (the workflow ID, "/" spelled "~")
 // when asked to.
-func (p *pipeline) checkHistory(id string) {
+func (p *livePipeline) checkHistory(id string) {
 	p.t.Helper()
 	data := p.historyJSON(id)
 	for _, secret := range []string{"PRIVATE KEY BLOCK", passphrase, strings.Split(p.keyArmor, "\n")[3]} {
@@ -160,7 +161,7 @@ func (p *pipeline) checkHistory(id string) {
 	}
 }
 
-func (p *pipeline) addKernel(k demo.Kernel) {
+func (p *livePipeline) addKernel(k demo.Kernel) {
 	p.t.Helper()
 	if _, err := demo.KernelSRPM(p.upstream, k); err != nil {
 		p.t.Fatal(err)
@@ -174,7 +175,7 @@ func withoutSymbol(k demo.Kernel, nvr, sym string) demo.Kernel {
 	return k
 }
 
-func (p *pipeline) repomd() []byte {
+func (p *livePipeline) repomd() []byte {
 	data, err := os.ReadFile(filepath.Join(p.repoDir, "repodata", "repomd.xml"))
 	if err != nil {
 		p.t.Fatal(err)

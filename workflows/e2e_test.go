@@ -22,6 +22,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -41,9 +42,9 @@ const (
 	passphrase = "e2e-passphrase-never-in-history"
 )
 
-// pipeline is kabiforge running for real: a dev server, a worker on the
+// livePipeline is kabiforge running for real: a dev server, a worker on the
 // control queue and one on build-x86_64, the rpmbuild builder, dir stores.
-type pipeline struct {
+type livePipeline struct {
 	t        *testing.T
 	c        client.Client
 	upstream string
@@ -52,7 +53,7 @@ type pipeline struct {
 	keyArmor string
 }
 
-func startPipeline(t *testing.T) *pipeline {
+func startPipeline(t *testing.T) *livePipeline {
 	testutil.RequireTool(t, "rpmbuild")
 	testutil.RequireTool(t, "dnf")
 	srv := devtest.Start(t, devtest.Options{Headless: true})
@@ -62,7 +63,7 @@ func startPipeline(t *testing.T) *pipeline {
 	}
 	t.Cleanup(c.Close)
 	root := t.TempDir()
-	p := &pipeline{t: t, c: c, upstream: filepath.Join(root, "upstream"), repoDir: filepath.Join(root, "repo")}
+	p := &livePipeline{t: t, c: c, upstream: filepath.Join(root, "upstream"), repoDir: filepath.Join(root, "repo")}
 	art, err := store.OpenDir(filepath.Join(root, "artifacts"))
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +99,7 @@ func startPipeline(t *testing.T) *pipeline {
 		Gate:     workflows.Gate{On: []string{workflows.GateKmodFailed, workflows.GateStablelistChanged}},
 		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 30 * time.Second, Activity: 5 * time.Minute}, ConfigHash: "e2e"}
 	for _, k := range demo.Kmods(kernelA) {
-		p.plan.Kmods = append(p.plan.Kmods, activities.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
+		p.plan.Kmods = append(p.plan.Kmods, pipeline.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
 		if _, err := demo.KmodSRPM(p.upstream, k); err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +108,7 @@ func startPipeline(t *testing.T) *pipeline {
 }
 
 // signer writes a passphrase-protected key and loads it as a worker does.
-func (p *pipeline) signer(root string) *sign.Signer {
+func (p *livePipeline) signer(root string) *sign.Signer {
 	key, err := sign.Generate("kabiforge e2e", "e2e@example.org", sign.RSA4096)
 	if err != nil {
 		p.t.Fatal(err)
@@ -137,11 +138,11 @@ func TestEndToEnd(t *testing.T) {
 	if res := p.watch(); !slices.Equal(res.Started, []string{"kernel/" + kernelA}) {
 		t.Fatalf("first watch %+v", res)
 	}
-	if res := p.result(kernelA); res.Stage != workflows.StagePublished {
+	if res := p.result(kernelA); res.Stage != pipeline.StagePublished {
 		t.Fatalf("A: %+v", res)
 	}
 	for name, u := range p.status(kernelA).Kmods {
-		if u.State != workflows.StateRebuilt {
+		if u.State != pipeline.StateRebuilt {
 			t.Errorf("A: kmod %s %+v", name, u)
 		}
 	}
@@ -153,11 +154,11 @@ func TestEndToEnd(t *testing.T) {
 	if res := p.watch(); !slices.Equal(res.Started, []string{"kernel/" + kernelB}) || !slices.Equal(res.Skipped, []string{"kernel/" + kernelA}) {
 		t.Fatalf("second watch %+v: want B started and A skipped", res)
 	}
-	if res := p.result(kernelB); res.Stage != workflows.StagePublished || len(res.Excluded) != 0 {
+	if res := p.result(kernelB); res.Stage != pipeline.StagePublished || len(res.Excluded) != 0 {
 		t.Fatalf("B: %+v", res)
 	}
 	sb := p.status(kernelB)
-	want := map[string]string{demo.StableKmod: workflows.StateCompatible, demo.FragileKmod: workflows.StateRebuilt, demo.TunableKmod: workflows.StateCompatible}
+	want := map[string]pipeline.State{demo.StableKmod: pipeline.StateCompatible, demo.FragileKmod: pipeline.StateRebuilt, demo.TunableKmod: pipeline.StateCompatible}
 	for name, state := range want {
 		if sb.Kmods[name].State != state {
 			t.Errorf("B: kmod %s = %+v, want %s", name, sb.Kmods[name], state)
@@ -204,8 +205,8 @@ func TestEndToEnd(t *testing.T) {
 	before := p.repomd()
 	p.addKernel(withoutSymbol(b, kernelC, demo.FragileSymbol))
 	p.watch()
-	sc := p.waitStage(kernelC, workflows.StageAwaitingApproval)
-	if u := sc.Kmods[demo.FragileKmod]; u.State != workflows.StateFailed || !strings.Contains(u.Reason, "undefined symbol "+demo.FragileSymbol) || len(sc.Gate) != 1 || !strings.Contains(sc.Gate[0], demo.FragileKmod) {
+	sc := p.waitStage(kernelC, pipeline.StageAwaitingApproval)
+	if u := sc.Kmods[demo.FragileKmod]; u.State != pipeline.StateFailed || !strings.Contains(u.Reason, "undefined symbol "+demo.FragileSymbol) || len(sc.Gate) != 1 || !strings.Contains(sc.Gate[0], demo.FragileKmod) {
 		t.Errorf("C at the gate: %+v", sc)
 	}
 	if ids := p.listed(fmt.Sprintf(`KernelNVR = %q AND KabiStage = "awaiting-approval" AND KmodsFailed = 1`, kernelC), 1); len(ids) != 1 {
@@ -214,7 +215,7 @@ func TestEndToEnd(t *testing.T) {
 	if err := workflows.Reject(context.Background(), p.c, kernelC, "fragiledrv must build"); err != nil {
 		t.Fatal(err)
 	}
-	if res := p.result(kernelC); res.Stage != workflows.StageRejected {
+	if res := p.result(kernelC); res.Stage != pipeline.StageRejected {
 		t.Fatalf("C: %+v", res)
 	}
 	if !bytes.Equal(before, p.repomd()) {
@@ -225,12 +226,12 @@ func TestEndToEnd(t *testing.T) {
 	// Kernel D likewise; approve publishes it without fragiledrv.
 	p.addKernel(withoutSymbol(b, kernelD, demo.FragileSymbol))
 	p.watch()
-	p.waitStage(kernelD, workflows.StageAwaitingApproval)
+	p.waitStage(kernelD, pipeline.StageAwaitingApproval)
 	if err := workflows.Approve(context.Background(), p.c, kernelD, "ship it"); err != nil {
 		t.Fatal(err)
 	}
 	res := p.result(kernelD)
-	if res.Stage != workflows.StagePublished || !slices.Equal(res.Excluded, []string{demo.FragileKmod}) {
+	if res.Stage != pipeline.StagePublished || !slices.Equal(res.Excluded, []string{demo.FragileKmod}) {
 		t.Fatalf("D: %+v", res)
 	}
 	repomd := string(p.repomd())
@@ -243,7 +244,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("dnf install D: %v\n%s", err, out)
 	}
 	p.checkHistory("kernel/" + kernelD)
-	p.checkHistory(activities.RepoPublishID(repoName))
+	p.checkHistory(pipeline.RepoPublishID(repoName))
 
 	// A kernel whose SRPM upstream is broken fails; the watch does not
 	// retry it, a rebuild by hand does once the SRPM is fixed; a kernel
@@ -263,11 +264,11 @@ func TestEndToEnd(t *testing.T) {
 	}
 	os.Remove(bad)
 	p.addKernel(demo.NextKernel(b, kernelE, "none"))
-	pkg := activities.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.11.2.el8_0", Arch: "src", Location: filepath.Base(bad), Size: -1}
+	pkg := pipeline.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.11.2.el8_0", Arch: "src", Location: filepath.Base(bad), Size: -1}
 	if _, err := workflows.StartRebuild(ctx, p.c, p.plan, pkg); err != nil {
 		t.Fatalf("rebuild by hand after a failure: %v", err)
 	}
-	if res := p.result(kernelE); res.Stage != workflows.StagePublished {
+	if res := p.result(kernelE); res.Stage != pipeline.StagePublished {
 		t.Errorf("E rebuilt by hand: %+v", res)
 	}
 	pkg.Release = "80.1.2.el8_0"

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 const (
@@ -22,8 +23,8 @@ const (
 	testPrev = "4.18.0-80.el8"
 )
 
-func art(name string) activities.Artifact {
-	return activities.Artifact{Key: "k/" + name, SHA256: fmt.Sprintf("%064x", len(name)), Name: name}
+func art(name string) pipeline.Artifact {
+	return pipeline.Artifact{Key: "k/" + name, SHA256: fmt.Sprintf("%064x", len(name)), Name: name}
 }
 
 // world is the mocked outside of a KernelRebuild: what the analysis finds,
@@ -38,10 +39,10 @@ type world struct {
 	broken    map[string]bool // kmods whose published build the new kernel breaks
 	stable    []string        // stablelisted symbols the new kernel changed
 	failBuild map[string]int  // label prefix -> failures left (-1 forever)
-	builds    []activities.BuildInput
-	requests  []activities.PublishRequest
+	builds    []pipeline.BuildInput
+	requests  []pipeline.PublishRequest
 	fetched   []string
-	stages    []string
+	stages    []pipeline.Stage
 	kmodDelay time.Duration // how long each kmod build takes
 }
 
@@ -52,28 +53,28 @@ func newWorld(t *testing.T) *world {
 	Register(env)
 	env.RegisterActivity(&activities.Activities{})
 	w := &world{t: t, env: env, published: map[string]bool{}, broken: map[string]bool{}, failBuild: map[string]int{}}
-	env.OnActivity("FetchSRPM", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.FetchInput) (activities.Fetched, error) {
-		return activities.Fetched{Artifact: art(in.Package.NVR() + ".src.rpm"), Signers: []string{"UPSTREAMKEY"}}, nil
+	env.OnActivity("FetchSRPM", mock.Anything, mock.Anything).Return(func(_ context.Context, in pipeline.FetchInput) (pipeline.Fetched, error) {
+		return pipeline.Fetched{Artifact: art(in.Package.NVR() + ".src.rpm"), Signers: []string{"UPSTREAMKEY"}}, nil
 	})
-	env.OnActivity("FetchNewest", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.KmodSourceInput) (activities.Fetched, error) {
+	env.OnActivity("FetchNewest", mock.Anything, mock.Anything).Return(func(_ context.Context, in pipeline.KmodSourceInput) (pipeline.Fetched, error) {
 		w.mu.Lock()
 		w.fetched = append(w.fetched, in.Package)
 		w.mu.Unlock()
-		return activities.Fetched{Artifact: art(in.Package + "-1.0-1.el8.src.rpm")}, nil
+		return pipeline.Fetched{Artifact: art(in.Package + "-1.0-1.el8.src.rpm")}, nil
 	})
 	env.OnActivity("Build", mock.Anything, mock.Anything).Return(w.build)
 	env.OnActivity("Analyze", mock.Anything, mock.Anything).Return(w.analyze)
-	env.OnActivity("CheckKmods", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.CheckInput) ([]activities.KmodVerdict, error) {
-		var out []activities.KmodVerdict
+	env.OnActivity("CheckKmods", mock.Anything, mock.Anything).Return(func(_ context.Context, in pipeline.CheckInput) ([]pipeline.KmodVerdict, error) {
+		var out []pipeline.KmodVerdict
 		for name, rpms := range in.Kmods {
 			// A rebuilt kmod (its packages carry the new kernel's VR) loads.
 			ok := !w.broken[name] || strings.Contains(rpms[0].Name, testVR)
-			out = append(out, activities.KmodVerdict{Name: name, Compatible: ok})
+			out = append(out, pipeline.KmodVerdict{Name: name, Compatible: ok})
 		}
 		return out, nil
 	})
-	env.OnActivity("Sign", mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.SignInput) (activities.SignOutput, error) {
-		out := activities.SignOutput{KeyID: "SIGNINGKEY"}
+	env.OnActivity("Sign", mock.Anything, mock.Anything).Return(func(_ context.Context, in pipeline.SignInput) (pipeline.SignOutput, error) {
+		out := pipeline.SignOutput{KeyID: "SIGNINGKEY"}
 		for _, r := range in.RPMs {
 			s := r
 			s.Key = "signed/" + r.Name
@@ -81,24 +82,24 @@ func newWorld(t *testing.T) *world {
 		}
 		return out, nil
 	})
-	env.OnActivity("RequestPublish", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.PublishRequest) error {
+	env.OnActivity("RequestPublish", mock.Anything, mock.Anything).Return(func(_ context.Context, req pipeline.PublishRequest) error {
 		w.mu.Lock()
 		w.requests = append(w.requests, req)
 		w.mu.Unlock()
-		env.SignalWorkflow(activities.PublishedSignal, activities.PublishResult{ID: req.ID, Committed: true, Packages: len(req.Add)})
+		env.SignalWorkflow(pipeline.PublishedSignal, pipeline.PublishResult{ID: req.ID, Committed: true, Packages: len(req.Add)})
 		return nil
 	})
 	env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		if sa, ok := args.Get(0).(temporal.SearchAttributes); ok {
 			if v, ok := sa.GetKeyword(KabiStageKey); ok {
-				w.stages = append(w.stages, v)
+				w.stages = append(w.stages, pipeline.Stage(v))
 			}
 		}
 	}).Return(nil)
 	return w
 }
 
-func (w *world) build(_ context.Context, in activities.BuildInput) (activities.BuildOutput, error) {
+func (w *world) build(_ context.Context, in pipeline.BuildInput) (pipeline.BuildOutput, error) {
 	if in.RetargetKernel != "" {
 		time.Sleep(w.kmodDelay)
 	}
@@ -108,27 +109,27 @@ func (w *world) build(_ context.Context, in activities.BuildInput) (activities.B
 	for prefix, n := range w.failBuild {
 		if strings.HasPrefix(in.Label, prefix) && n != 0 {
 			w.failBuild[prefix] = n - 1
-			return activities.BuildOutput{}, temporal.NewNonRetryableApplicationError(
+			return pipeline.BuildOutput{}, temporal.NewNonRetryableApplicationError(
 				"build "+in.Label+": rpmbuild exited with status 1", activities.ErrPackageBuild, nil)
 		}
 	}
-	out := activities.BuildOutput{SRPM: art(in.Label + ".src.rpm"), Logs: []activities.Artifact{art(in.Label + ".log")}, Host: "h", Builder: "fake"}
+	out := pipeline.BuildOutput{SRPM: art(in.Label + ".src.rpm"), Logs: []pipeline.Artifact{art(in.Label + ".log")}, Host: "h", Builder: "fake"}
 	if strings.HasPrefix(in.Label, "kernel-") {
-		out.RPMs = []activities.Artifact{art("kernel-core-" + testVR + "." + in.Arch + ".rpm"), art("kernel-devel-" + testVR + "." + in.Arch + ".rpm")}
+		out.RPMs = []pipeline.Artifact{art("kernel-core-" + testVR + "." + in.Arch + ".rpm"), art("kernel-devel-" + testVR + "." + in.Arch + ".rpm")}
 	} else {
 		name := strings.SplitN(in.Label, "-for-", 2)[0]
-		out.RPMs = []activities.Artifact{art(name + "-" + in.RetargetKernel + "." + in.Arch + ".rpm")}
+		out.RPMs = []pipeline.Artifact{art(name + "-" + in.RetargetKernel + "." + in.Arch + ".rpm")}
 	}
 	return out, nil
 }
 
-func (w *world) analyze(_ context.Context, in activities.AnalyzeInput) (activities.Analysis, error) {
-	out := activities.Analysis{Arch: in.Arch, Previous: testPrev, StablelistChanged: w.stable,
+func (w *world) analyze(_ context.Context, in pipeline.AnalyzeInput) (pipeline.Analysis, error) {
+	out := pipeline.Analysis{Arch: in.Arch, Previous: testPrev, StablelistChanged: w.stable,
 		Report: art("report.txt"), ReportJSON: art("report.json")}
 	for _, k := range in.Kmods {
-		v := activities.KmodVerdict{Name: k.Name, Compatible: !w.broken[k.Name]}
+		v := pipeline.KmodVerdict{Name: k.Name, Compatible: !w.broken[k.Name]}
 		if w.published[k.Name] {
-			v.Published = &activities.Published{RPMs: []activities.Artifact{art(k.Package + "-old." + in.Arch + ".rpm")},
+			v.Published = &pipeline.Published{RPMs: []pipeline.Artifact{art(k.Package + "-old." + in.Arch + ".rpm")},
 				SRPM: art(k.Package + "-old.src.rpm"), KernelNVR: testPrev}
 		}
 		if w.broken[k.Name] {
@@ -148,20 +149,20 @@ func (w *world) plan() Plan {
 	return Plan{Source: "upstream", Stream: "el8", Arches: []Arch{{Name: "x86_64", Queue: "build-x86_64"}},
 		Repository: "kabiforge", RepoURL: "http://repo/", ControlQueue: "kabiforge", KmodParallel: 2,
 		Gate: Gate{On: []string{GateKmodFailed, GateStablelistChanged}},
-		Kmods: []activities.KmodSpec{{Name: "stabledrv", Package: "kmod-stabledrv", Source: "upstream"},
+		Kmods: []pipeline.KmodSpec{{Name: "stabledrv", Package: "kmod-stabledrv", Source: "upstream"},
 			{Name: "fragiledrv", Package: "kmod-fragiledrv", Source: "upstream"},
 			{Name: "tunabledrv", Package: "kmod-tunabledrv", Source: "upstream"}}}
 }
 
 func input(p Plan) RebuildInput {
-	return RebuildInput{Kernel: activities.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.1.2.el8_0", Arch: "src",
+	return RebuildInput{Kernel: pipeline.SourcePackage{Name: "kernel", Version: "4.18.0", Release: "80.1.2.el8_0", Arch: "src",
 		Location: "kernel-" + testVR + ".src.rpm"}, Plan: p}
 }
 
 // status queries the running workflow.
 func (w *world) status() Status {
 	w.t.Helper()
-	v, err := w.env.QueryWorkflow(StatusQuery)
+	v, err := w.env.QueryWorkflow(pipeline.StatusQuery)
 	if err != nil {
 		w.t.Fatalf("query status: %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/workflows"
 )
 
@@ -25,45 +26,45 @@ type instant struct {
 	real  *activities.Activities
 }
 
-func ref(name string) activities.Artifact {
-	return activities.Artifact{Key: "x/" + name, SHA256: "00", Name: name}
+func ref(name string) pipeline.Artifact {
+	return pipeline.Artifact{Key: "x/" + name, SHA256: "00", Name: name}
 }
 
-func (instant) FetchSRPM(_ context.Context, in activities.FetchInput) (activities.Fetched, error) {
-	return activities.Fetched{Artifact: ref(in.Package.Location)}, nil
+func (instant) FetchSRPM(_ context.Context, in pipeline.FetchInput) (pipeline.Fetched, error) {
+	return pipeline.Fetched{Artifact: ref(in.Package.Location)}, nil
 }
 
-func (instant) Build(_ context.Context, in activities.BuildInput) (activities.BuildOutput, error) {
-	return activities.BuildOutput{RPMs: []activities.Artifact{ref(in.Label + ".rpm")}, SRPM: ref(in.Label + ".src.rpm"),
-		Logs: []activities.Artifact{ref(in.Label + ".log")}, Host: "h", Builder: "instant"}, nil
+func (instant) Build(_ context.Context, in pipeline.BuildInput) (pipeline.BuildOutput, error) {
+	return pipeline.BuildOutput{RPMs: []pipeline.Artifact{ref(in.Label + ".rpm")}, SRPM: ref(in.Label + ".src.rpm"),
+		Logs: []pipeline.Artifact{ref(in.Label + ".log")}, Host: "h", Builder: "instant"}, nil
 }
 
-func (instant) Analyze(_ context.Context, in activities.AnalyzeInput) (activities.Analysis, error) {
-	out := activities.Analysis{Arch: in.Arch, Previous: "prev"}
+func (instant) Analyze(_ context.Context, in pipeline.AnalyzeInput) (pipeline.Analysis, error) {
+	out := pipeline.Analysis{Arch: in.Arch, Previous: "prev"}
 	for _, k := range in.Kmods {
-		out.Kmods = append(out.Kmods, activities.KmodVerdict{Name: k.Name, Breaks: []string{"sym"},
-			Published: &activities.Published{RPMs: []activities.Artifact{ref(k.Name + "-old.rpm")}, SRPM: ref(k.Name + "-old.src.rpm")}})
+		out.Kmods = append(out.Kmods, pipeline.KmodVerdict{Name: k.Name, Breaks: []string{"sym"},
+			Published: &pipeline.Published{RPMs: []pipeline.Artifact{ref(k.Name + "-old.rpm")}, SRPM: ref(k.Name + "-old.src.rpm")}})
 	}
 	return out, nil
 }
 
-func (instant) CheckKmods(_ context.Context, in activities.CheckInput) ([]activities.KmodVerdict, error) {
-	var out []activities.KmodVerdict
+func (instant) CheckKmods(_ context.Context, in pipeline.CheckInput) ([]pipeline.KmodVerdict, error) {
+	var out []pipeline.KmodVerdict
 	for name := range in.Kmods {
-		out = append(out, activities.KmodVerdict{Name: name, Compatible: true})
+		out = append(out, pipeline.KmodVerdict{Name: name, Compatible: true})
 	}
 	return out, nil
 }
 
-func (instant) Sign(_ context.Context, in activities.SignInput) (activities.SignOutput, error) {
-	return activities.SignOutput{RPMs: in.RPMs, KeyID: "K"}, nil
+func (instant) Sign(_ context.Context, in pipeline.SignInput) (pipeline.SignOutput, error) {
+	return pipeline.SignOutput{RPMs: in.RPMs, KeyID: "K"}, nil
 }
 
-func (instant) Publish(_ context.Context, req activities.PublishRequest) (activities.PublishResult, error) {
-	return activities.PublishResult{ID: req.ID, Committed: true, Packages: len(req.Add)}, nil
+func (instant) Publish(_ context.Context, req pipeline.PublishRequest) (pipeline.PublishResult, error) {
+	return pipeline.PublishResult{ID: req.ID, Committed: true, Packages: len(req.Add)}, nil
 }
 
-func (i instant) RequestPublish(ctx context.Context, req activities.PublishRequest) error {
+func (i instant) RequestPublish(ctx context.Context, req pipeline.PublishRequest) error {
 	return i.real.RequestPublish(ctx, req)
 }
 
@@ -97,10 +98,10 @@ func TestFanOut500(t *testing.T) {
 		Repository: "fan", ControlQueue: "fan", KmodParallel: 100}
 	for i := range n {
 		name := fmt.Sprintf("drv%03d", i)
-		plan.Kmods = append(plan.Kmods, activities.KmodSpec{Name: name, Package: "kmod-" + name, Source: "s"})
+		plan.Kmods = append(plan.Kmods, pipeline.KmodSpec{Name: name, Package: "kmod-" + name, Source: "s"})
 	}
 	start := time.Now()
-	run, err := workflows.StartRebuild(context.Background(), c, plan, activities.SourcePackage{Name: "kernel",
+	run, err := workflows.StartRebuild(context.Background(), c, plan, pipeline.SourcePackage{Name: "kernel",
 		Version: "4.18.0", Release: "80.el8", Arch: "src", Location: "kernel-4.18.0-80.el8.src.rpm"})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,7 @@ func TestFanOut500(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	if res.Stage != workflows.StagePublished || res.Published.Packages != n+1 {
+	if res.Stage != pipeline.StagePublished || res.Published.Packages != n+1 {
 		t.Fatalf("result %+v", res)
 	}
 	events := 0

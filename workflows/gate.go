@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Gate conditions (config.GateCondition values).
@@ -24,7 +26,7 @@ func (r *rebuild) gateReasons() []string {
 	}
 	if slices.Contains(on, GateKmodFailed) {
 		for _, k := range r.in.Plan.Kmods {
-			if u := r.st.Kmods[k.Name]; u.State == StateFailed {
+			if u := r.st.Kmods[k.Name]; u.State == pipeline.StateFailed {
 				why = append(why, "kmod "+k.Name+" failed: "+u.Reason)
 			}
 		}
@@ -43,9 +45,9 @@ func (r *rebuild) gateReasons() []string {
 // no reason is left the gate opens by itself. done is true when the
 // rebuild ends here (rejected).
 func (r *rebuild) gate() (done bool, res RebuildResult, err error) {
-	approveCh := workflow.GetSignalChannel(r.ctx, ApproveSignal)
-	rejectCh := workflow.GetSignalChannel(r.ctx, RejectSignal)
-	retryCh := workflow.GetSignalChannel(r.ctx, RetryKmodSignal)
+	approveCh := workflow.GetSignalChannel(r.ctx, pipeline.ApproveSignal)
+	rejectCh := workflow.GetSignalChannel(r.ctx, pipeline.RejectSignal)
+	retryCh := workflow.GetSignalChannel(r.ctx, pipeline.RetryKmodSignal)
 	var deadline time.Time
 	if t := r.in.Plan.Gate.Timeout; t > 0 {
 		deadline = workflow.Now(r.ctx).Add(t)
@@ -56,12 +58,12 @@ func (r *rebuild) gate() (done bool, res RebuildResult, err error) {
 		if len(why) == 0 {
 			return false, RebuildResult{}, nil
 		}
-		r.stage(StageAwaitingApproval)
+		r.stage(pipeline.StageAwaitingApproval)
 		var decision, text string
 		sel := workflow.NewSelector(r.ctx)
-		sel.AddReceive(approveCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, &text); decision = ApproveSignal })
-		sel.AddReceive(rejectCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, &text); decision = RejectSignal })
-		sel.AddReceive(retryCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, &text); decision = RetryKmodSignal })
+		sel.AddReceive(approveCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, &text); decision = pipeline.ApproveSignal })
+		sel.AddReceive(rejectCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, &text); decision = pipeline.RejectSignal })
+		sel.AddReceive(retryCh, func(c workflow.ReceiveChannel, _ bool) { c.Receive(r.ctx, &text); decision = pipeline.RetryKmodSignal })
 		tctx, cancel := workflow.WithCancel(r.ctx)
 		if !deadline.IsZero() {
 			sel.AddFuture(workflow.NewTimer(tctx, deadline.Sub(workflow.Now(r.ctx))), func(workflow.Future) {
@@ -71,25 +73,25 @@ func (r *rebuild) gate() (done bool, res RebuildResult, err error) {
 		sel.Select(r.ctx)
 		cancel()
 		switch decision {
-		case ApproveSignal:
+		case pipeline.ApproveSignal:
 			r.st.Decision, r.st.Reason = "approved", text
 			for _, k := range r.in.Plan.Kmods {
-				if r.st.Kmods[k.Name].State == StateFailed {
-					r.st.setKmod(k.Name, StateExcluded, r.st.Kmods[k.Name].Reason)
+				if r.st.Kmods[k.Name].State == pipeline.StateFailed {
+					r.st.setKmod(k.Name, pipeline.StateExcluded, r.st.Kmods[k.Name].Reason)
 				}
 			}
 			return false, RebuildResult{}, nil
-		case RejectSignal:
+		case pipeline.RejectSignal:
 			r.st.Decision, r.st.Reason = "rejected", text
-			r.stage(StageRejected)
-			return true, RebuildResult{Stage: StageRejected, Reason: text}, nil
-		case RetryKmodSignal:
+			r.stage(pipeline.StageRejected)
+			return true, RebuildResult{Stage: pipeline.StageRejected, Reason: text}, nil
+		case pipeline.RetryKmodSignal:
 			if _, ok := r.kmods[text]; !ok {
 				workflow.GetLogger(r.ctx).Warn("retry-kmod: no such kmod", "kmod", text)
 				continue
 			}
 			r.kmods[text].rebuild = true
-			r.stage(StageRebuildingKmods)
+			r.stage(pipeline.StageRebuildingKmods)
 			r.rebuildKmods([]string{text})
 			if err := r.verify(); err != nil {
 				return true, RebuildResult{}, err

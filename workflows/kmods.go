@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // rebuildKmods rebuilds the named kmods, at most KmodParallel at once.
@@ -37,15 +38,15 @@ func (r *rebuild) rebuildKmod(ctx workflow.Context, name string) {
 	var a *activities.Activities
 	w := r.kmods[name]
 	w.attempts++
-	w.built = map[string]activities.BuildOutput{}
-	r.st.setKmod(name, StateBuilding, r.st.Kmods[name].Reason)
+	w.built = map[string]pipeline.BuildOutput{}
+	r.st.setKmod(name, pipeline.StateBuilding, r.st.Kmods[name].Reason)
 	srpm, ok := r.kmodSource(w)
 	if !ok {
 		if w.upstream == nil {
-			var f activities.Fetched
-			in := activities.KmodSourceInput{Source: w.spec.Source, Package: w.spec.Package}
+			var f pipeline.Fetched
+			in := pipeline.KmodSourceInput{Source: w.spec.Source, Package: w.spec.Package}
 			if err := workflow.ExecuteActivity(lightCtx(ctx, r.in.Plan.Timeouts, r.in.Plan.ControlQueue), a.FetchNewest, in).Get(ctx, &f); err != nil {
-				r.st.setKmod(name, StateFailed, "fetch source: "+reason(err))
+				r.st.setKmod(name, pipeline.StateFailed, "fetch source: "+reason(err))
 				return
 			}
 			w.upstream = &f
@@ -58,12 +59,12 @@ func (r *rebuild) rebuildKmod(ctx workflow.Context, name string) {
 	}
 	futures := map[string]workflow.ChildWorkflowFuture{}
 	for _, arch := range r.in.Plan.Arches {
-		futures[arch.Name] = r.startBuildCtx(ctx, label, arch, activities.BuildInput{Label: label, SRPM: srpm,
+		futures[arch.Name] = r.startBuildCtx(ctx, label, arch, pipeline.BuildInput{Label: label, SRPM: srpm,
 			Stream: r.in.Plan.Stream, RetargetKernel: r.vr, Deps: r.kernel[arch.Name].RPMs})
 	}
 	var failed []string
 	for _, arch := range r.in.Plan.Arches {
-		var out activities.BuildOutput
+		var out pipeline.BuildOutput
 		if err := futures[arch.Name].Get(ctx, &out); err != nil {
 			failed = append(failed, arch.Name+": "+reason(err))
 			continue
@@ -71,35 +72,35 @@ func (r *rebuild) rebuildKmod(ctx workflow.Context, name string) {
 		w.built[arch.Name] = out
 	}
 	if len(failed) > 0 {
-		r.st.setKmod(name, StateFailed, "rebuild failed: "+strings.Join(failed, "; "))
+		r.st.setKmod(name, pipeline.StateFailed, "rebuild failed: "+strings.Join(failed, "; "))
 		return
 	}
-	r.st.setKmod(name, StateRebuilt, "rebuilt for "+r.vr)
+	r.st.setKmod(name, pipeline.StateRebuilt, "rebuilt for "+r.vr)
 }
 
 // kmodSource is the SRPM a kmod is retargeted from: its newest published
 // build's source package, so releases keep climbing; false when it has none.
-func (r *rebuild) kmodSource(w *kmodWork) (activities.Artifact, bool) {
+func (r *rebuild) kmodSource(w *kmodWork) (pipeline.Artifact, bool) {
 	for _, arch := range r.in.Plan.Arches {
 		if p := w.published[arch.Name]; p != nil && p.SRPM.Key != "" {
 			return p.SRPM, true
 		}
 	}
-	return activities.Artifact{}, false
+	return pipeline.Artifact{}, false
 }
 
-func (r *rebuild) startBuildCtx(ctx workflow.Context, label string, arch Arch, b activities.BuildInput) workflow.ChildWorkflowFuture {
+func (r *rebuild) startBuildCtx(ctx workflow.Context, label string, arch Arch, b pipeline.BuildInput) workflow.ChildWorkflowFuture {
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID: BuildID(label, arch.Name),
+		WorkflowID: pipeline.BuildID(label, arch.Name),
 		TaskQueue:  r.in.Plan.ControlQueue,
 	})
 	b.Arch = arch.Name
-	return workflow.ExecuteChildWorkflow(cctx, PackageBuildWorkflow,
+	return workflow.ExecuteChildWorkflow(cctx, pipeline.PackageBuildWorkflow,
 		PackageBuildInput{Build: b, Queue: arch.Queue, Timeouts: r.in.Plan.Timeouts})
 }
 
 // kmodRPMs returns the packages of a kmod to publish or keep on an arch.
-func (r *rebuild) kmodRPMs(w *kmodWork, arch string) []activities.Artifact {
+func (r *rebuild) kmodRPMs(w *kmodWork, arch string) []pipeline.Artifact {
 	if out, ok := w.built[arch]; ok {
 		return out.RPMs
 	}
@@ -113,11 +114,11 @@ func (r *rebuild) kmodRPMs(w *kmodWork, arch string) []activities.Artifact {
 // new kernel; one that does not is marked failed.
 func (r *rebuild) verify() error {
 	var a *activities.Activities
-	r.stage(StageVerifying)
+	r.stage(pipeline.StageVerifying)
 	for _, arch := range r.in.Plan.Arches {
-		in := activities.CheckInput{Kernel: r.kernel[arch.Name].RPMs, Kmods: map[string][]activities.Artifact{}}
+		in := pipeline.CheckInput{Kernel: r.kernel[arch.Name].RPMs, Kmods: map[string][]pipeline.Artifact{}}
 		for _, k := range r.in.Plan.Kmods {
-			if u := r.st.Kmods[k.Name]; u.State == StateFailed || u.State == StateExcluded {
+			if u := r.st.Kmods[k.Name]; u.State == pipeline.StateFailed || u.State == pipeline.StateExcluded {
 				continue
 			}
 			if rpms := r.kmodRPMs(r.kmods[k.Name], arch.Name); len(rpms) > 0 {
@@ -127,13 +128,13 @@ func (r *rebuild) verify() error {
 		if len(in.Kmods) == 0 {
 			continue
 		}
-		var vs []activities.KmodVerdict
+		var vs []pipeline.KmodVerdict
 		if err := workflow.ExecuteActivity(r.light(), a.CheckKmods, in).Get(r.ctx, &vs); err != nil {
 			return err
 		}
 		for _, v := range vs {
 			if !v.Compatible {
-				r.st.setKmod(v.Name, StateFailed, fmt.Sprintf("does not load on %s (%s): %s", r.vr, arch.Name, strings.Join(v.Breaks, ", ")))
+				r.st.setKmod(v.Name, pipeline.StateFailed, fmt.Sprintf("does not load on %s (%s): %s", r.vr, arch.Name, strings.Join(v.Breaks, ", ")))
 			}
 		}
 	}

@@ -4,13 +4,14 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // PackageBuild runs one build on its arch's task queue and returns
 // references to what it produced. Builds heartbeat; a build whose worker
 // dies is retried elsewhere after the heartbeat timeout; a package failure
 // is not retried.
-func PackageBuild(ctx workflow.Context, in PackageBuildInput) (activities.BuildOutput, error) {
+func PackageBuild(ctx workflow.Context, in PackageBuildInput) (pipeline.BuildOutput, error) {
 	var a *activities.Activities
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           in.Queue,
@@ -19,7 +20,7 @@ func PackageBuild(ctx workflow.Context, in PackageBuildInput) (activities.BuildO
 		RetryPolicy:         retry,
 		WaitForCancellation: true,
 	})
-	var out activities.BuildOutput
+	var out pipeline.BuildOutput
 	err := workflow.ExecuteActivity(ctx, a.Build, in.Build).Get(ctx, &out)
 	return out, err
 }

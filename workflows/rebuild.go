@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // KernelRebuild takes one kernel from its upstream SRPM to a signed,
@@ -18,14 +19,14 @@ import (
 // gate.
 func KernelRebuild(ctx workflow.Context, in RebuildInput) (RebuildResult, error) {
 	r := newRebuild(ctx, in)
-	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return r.st, nil }); err != nil {
+	if err := workflow.SetQueryHandler(ctx, pipeline.StatusQuery, func() (Status, error) { return r.st, nil }); err != nil {
 		return RebuildResult{}, err
 	}
 	res, err := r.run()
 	if err != nil {
 		r.st.Reason = reason(err)
-		r.stage(StageFailed)
-		return RebuildResult{Stage: StageFailed, Reason: r.st.Reason}, err
+		r.stage(pipeline.StageFailed)
+		return RebuildResult{Stage: pipeline.StageFailed, Reason: r.st.Reason}, err
 	}
 	return res, nil
 }
@@ -39,33 +40,33 @@ type rebuild struct {
 	st     Status
 	broken bool
 	// fetched is the verified upstream SRPM.
-	fetched activities.Fetched
+	fetched pipeline.Fetched
 	// kernel holds each arch's kernel build.
-	kernel map[string]activities.BuildOutput
+	kernel map[string]pipeline.BuildOutput
 	kmods  map[string]*kmodWork
 }
 
 // kmodWork is what is known of one kmod in this rebuild.
 type kmodWork struct {
-	spec      activities.KmodSpec
-	published map[string]*activities.Published // per arch
+	spec      pipeline.KmodSpec
+	published map[string]*pipeline.Published // per arch
 	rebuild   bool
-	upstream  *activities.Fetched
-	built     map[string]activities.BuildOutput // per arch, when rebuilt
+	upstream  *pipeline.Fetched
+	built     map[string]pipeline.BuildOutput // per arch, when rebuilt
 	attempts  int
 }
 
 func newRebuild(ctx workflow.Context, in RebuildInput) *rebuild {
 	vr := kernelVR(in.Kernel)
 	r := &rebuild{ctx: ctx, in: in, vr: vr, label: in.Kernel.NVR(),
-		st:     Status{KernelNVR: vr, Stage: StageFetching, Arches: map[string]Unit{}, Kmods: map[string]Unit{}, RepoURL: in.Plan.RepoURL},
-		kernel: map[string]activities.BuildOutput{}, kmods: map[string]*kmodWork{}}
+		st:     Status{KernelNVR: vr, Stage: pipeline.StageFetching, Arches: map[string]Unit{}, Kmods: map[string]Unit{}, RepoURL: in.Plan.RepoURL},
+		kernel: map[string]pipeline.BuildOutput{}, kmods: map[string]*kmodWork{}}
 	for _, a := range in.Plan.Arches {
-		r.st.setArch(a.Name, StatePending, "")
+		r.st.setArch(a.Name, pipeline.StatePending, "")
 	}
 	for _, k := range in.Plan.Kmods {
-		r.kmods[k.Name] = &kmodWork{spec: k, published: map[string]*activities.Published{}, built: map[string]activities.BuildOutput{}}
-		r.st.setKmod(k.Name, StatePending, "")
+		r.kmods[k.Name] = &kmodWork{spec: k, published: map[string]*pipeline.Published{}, built: map[string]pipeline.BuildOutput{}}
+		r.st.setKmod(k.Name, pipeline.StatePending, "")
 	}
 	return r
 }
@@ -75,10 +76,10 @@ func (r *rebuild) light() workflow.Context {
 }
 
 // stage records the stage and upserts the search attributes.
-func (r *rebuild) stage(s string) {
+func (r *rebuild) stage(s pipeline.Stage) {
 	r.st.Stage = s
 	err := workflow.UpsertTypedSearchAttributes(r.ctx,
-		KernelNVRKey.ValueSet(r.vr), KabiStageKey.ValueSet(s),
+		KernelNVRKey.ValueSet(r.vr), KabiStageKey.ValueSet(string(s)),
 		KabiBrokenKey.ValueSet(r.broken), KmodsFailedKey.ValueSet(int64(r.st.kmodsFailed())))
 	if err != nil {
 		workflow.GetLogger(r.ctx).Warn("upsert search attributes", "error", err)
@@ -88,8 +89,8 @@ func (r *rebuild) stage(s string) {
 
 func (r *rebuild) run() (RebuildResult, error) {
 	var a *activities.Activities
-	r.stage(StageFetching)
-	err := workflow.ExecuteActivity(r.light(), a.FetchSRPM, activities.FetchInput{Source: r.in.Plan.Source, Package: r.in.Kernel}).Get(r.ctx, &r.fetched)
+	r.stage(pipeline.StageFetching)
+	err := workflow.ExecuteActivity(r.light(), a.FetchSRPM, pipeline.FetchInput{Source: r.in.Plan.Source, Package: r.in.Kernel}).Get(r.ctx, &r.fetched)
 	if err != nil {
 		return RebuildResult{}, err
 	}
@@ -99,7 +100,7 @@ func (r *rebuild) run() (RebuildResult, error) {
 	if err := r.analyze(); err != nil {
 		return RebuildResult{}, err
 	}
-	r.stage(StageRebuildingKmods)
+	r.stage(pipeline.StageRebuildingKmods)
 	r.rebuildKmods(r.pendingKmods())
 	if err := r.verify(); err != nil {
 		return RebuildResult{}, err
@@ -115,42 +116,42 @@ func (r *rebuild) run() (RebuildResult, error) {
 
 // buildKernel builds the kernel on every arch in parallel.
 func (r *rebuild) buildKernel() error {
-	r.stage(StageBuildingKernel)
+	r.stage(pipeline.StageBuildingKernel)
 	futures := map[string]workflow.ChildWorkflowFuture{}
 	for _, arch := range r.in.Plan.Arches {
-		futures[arch.Name] = r.startBuild(r.label, arch, activities.BuildInput{Label: r.label, SRPM: r.fetched.Artifact, Arch: arch.Name,
+		futures[arch.Name] = r.startBuild(r.label, arch, pipeline.BuildInput{Label: r.label, SRPM: r.fetched.Artifact, Arch: arch.Name,
 			Stream: r.in.Plan.Stream})
-		r.st.setArch(arch.Name, StateBuilding, "")
+		r.st.setArch(arch.Name, pipeline.StateBuilding, "")
 	}
 	var firstErr error
 	for _, arch := range r.in.Plan.Arches {
-		var out activities.BuildOutput
+		var out pipeline.BuildOutput
 		if err := futures[arch.Name].Get(r.ctx, &out); err != nil {
-			r.st.setArch(arch.Name, StateFailed, reason(err))
+			r.st.setArch(arch.Name, pipeline.StateFailed, reason(err))
 			if firstErr == nil {
 				firstErr = err // names the build's workflow ID and the failure
 			}
 			continue
 		}
 		r.kernel[arch.Name] = out
-		r.st.setArch(arch.Name, StateBuilt, "")
+		r.st.setArch(arch.Name, pipeline.StateBuilt, "")
 	}
 	return firstErr
 }
 
 // startBuild starts a child PackageBuild of one package on one arch.
-func (r *rebuild) startBuild(label string, arch Arch, b activities.BuildInput) workflow.ChildWorkflowFuture {
+func (r *rebuild) startBuild(label string, arch Arch, b pipeline.BuildInput) workflow.ChildWorkflowFuture {
 	return r.startBuildCtx(r.ctx, label, arch, b)
 }
 
 // analyze runs the kABI analysis per arch and decides which kmods to rebuild.
 func (r *rebuild) analyze() error {
 	var a *activities.Activities
-	r.stage(StageAnalyzing)
+	r.stage(pipeline.StageAnalyzing)
 	changed := map[string]bool{}
 	for _, arch := range r.in.Plan.Arches {
-		var an activities.Analysis
-		in := activities.AnalyzeInput{KernelNVR: r.vr, Arch: arch.Name, Repository: r.in.Plan.Repository,
+		var an pipeline.Analysis
+		in := pipeline.AnalyzeInput{KernelNVR: r.vr, Arch: arch.Name, Repository: r.in.Plan.Repository,
 			Kernel: r.kernel[arch.Name].RPMs, Kmods: r.in.Plan.Kmods}
 		if err := workflow.ExecuteActivity(r.light(), a.Analyze, in).Get(r.ctx, &an); err != nil {
 			return err
@@ -190,7 +191,7 @@ func (r *rebuild) analyze() error {
 	}
 	for _, k := range r.in.Plan.Kmods {
 		if !r.kmods[k.Name].rebuild {
-			r.st.setKmod(k.Name, StateCompatible, notBootTested+" with "+r.vr)
+			r.st.setKmod(k.Name, pipeline.StateCompatible, notBootTested+" with "+r.vr)
 		}
 	}
 	r.memo()

@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 func TestRebuildWithoutBreakPublishesByItself(t *testing.T) {
 	w := newWorld(t)
 	w.env.ExecuteWorkflow(KernelRebuild, input(w.plan()))
 	r := w.result()
-	if r.Stage != StagePublished || len(r.Excluded) != 0 {
+	if r.Stage != pipeline.StagePublished || len(r.Excluded) != 0 {
 		t.Fatalf("result %+v", r)
 	}
 	if got := w.builtLabels(); !slices.Equal(got, []string{"kernel-" + testVR}) {
@@ -33,11 +34,11 @@ func TestRebuildWithoutBreakPublishesByItself(t *testing.T) {
 			t.Errorf("provenance %+v", p)
 		}
 	}
-	wantStages := []string{StageFetching, StageBuildingKernel, StageAnalyzing, StageRebuildingKmods, StageVerifying, StageSigning, StagePublishing, StagePublished}
+	wantStages := []pipeline.Stage{pipeline.StageFetching, pipeline.StageBuildingKernel, pipeline.StageAnalyzing, pipeline.StageRebuildingKmods, pipeline.StageVerifying, pipeline.StageSigning, pipeline.StagePublishing, pipeline.StagePublished}
 	if !slices.Equal(w.stages, wantStages) {
 		t.Errorf("KabiStage upserts %v, want %v", w.stages, wantStages)
 	}
-	if slices.Contains(w.stages, StageAwaitingApproval) {
+	if slices.Contains(w.stages, pipeline.StageAwaitingApproval) {
 		t.Error("gate held a kernel that broke nothing")
 	}
 }
@@ -48,7 +49,7 @@ func TestRebuildRebuildsOnlyTheBrokenKmod(t *testing.T) {
 	w.broken["fragiledrv"] = true
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
 	r := w.result()
-	if r.Stage != StagePublished {
+	if r.Stage != pipeline.StagePublished {
 		t.Fatalf("result %+v", r)
 	}
 	labels := w.builtLabels()
@@ -72,7 +73,7 @@ func TestRebuildFirstKernelBuildsEveryKmodFromUpstream(t *testing.T) {
 	p := w.plan()
 	clear(w.published)
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
-	if r := w.result(); r.Stage != StagePublished {
+	if r := w.result(); r.Stage != pipeline.StagePublished {
 		t.Fatalf("result %+v", r)
 	}
 	slices.Sort(w.fetched)
@@ -93,20 +94,20 @@ func gatedWorld(t *testing.T, signal func(w *world)) *world {
 	w.failBuild["kmod-fragiledrv"] = -1
 	w.env.RegisterDelayedCallback(func() {
 		s := w.status()
-		if s.Stage != StageAwaitingApproval {
-			t.Errorf("stage = %q, want %q", s.Stage, StageAwaitingApproval)
+		if s.Stage != pipeline.StageAwaitingApproval {
+			t.Errorf("stage = %q, want %q", s.Stage, pipeline.StageAwaitingApproval)
 		}
 		u := s.Kmods["fragiledrv"]
-		if u.State != StateFailed || !strings.Contains(u.Reason, "rpmbuild exited") {
+		if u.State != pipeline.StateFailed || !strings.Contains(u.Reason, "rpmbuild exited") {
 			t.Errorf("fragiledrv = %+v", u)
 		}
 		if len(s.Gate) != 1 || !strings.Contains(s.Gate[0], "kmod fragiledrv failed") {
 			t.Errorf("gate reasons %q", s.Gate)
 		}
-		if s.Kmods["stabledrv"].State != StateCompatible || s.RepoURL != "http://repo/" {
+		if s.Kmods["stabledrv"].State != pipeline.StateCompatible || s.RepoURL != "http://repo/" {
 			t.Errorf("status %+v", s)
 		}
-		if len(w.stages) == 0 || w.stages[len(w.stages)-1] != StageAwaitingApproval {
+		if len(w.stages) == 0 || w.stages[len(w.stages)-1] != pipeline.StageAwaitingApproval {
 			t.Errorf("KabiStage upserts %v", w.stages)
 		}
 		signal(w)
@@ -116,9 +117,9 @@ func gatedWorld(t *testing.T, signal func(w *world)) *world {
 }
 
 func TestRebuildKmodFailureWaitsAndRejectPublishesNothing(t *testing.T) {
-	w := gatedWorld(t, func(w *world) { w.env.SignalWorkflow(RejectSignal, "driver team says no") })
+	w := gatedWorld(t, func(w *world) { w.env.SignalWorkflow(pipeline.RejectSignal, "driver team says no") })
 	r := w.result()
-	if r.Stage != StageRejected || r.Reason != "driver team says no" {
+	if r.Stage != pipeline.StageRejected || r.Reason != "driver team says no" {
 		t.Errorf("result %+v", r)
 	}
 	if len(w.requests) != 0 {
@@ -128,9 +129,9 @@ func TestRebuildKmodFailureWaitsAndRejectPublishesNothing(t *testing.T) {
 }
 
 func TestRebuildApprovePublishesWithoutTheFailedKmod(t *testing.T) {
-	w := gatedWorld(t, func(w *world) { w.env.SignalWorkflow(ApproveSignal, "ok") })
+	w := gatedWorld(t, func(w *world) { w.env.SignalWorkflow(pipeline.ApproveSignal, "ok") })
 	r := w.result()
-	if r.Stage != StagePublished || !slices.Equal(r.Excluded, []string{"fragiledrv"}) {
+	if r.Stage != pipeline.StagePublished || !slices.Equal(r.Excluded, []string{"fragiledrv"}) {
 		t.Fatalf("result %+v", r)
 	}
 	for _, name := range w.added() {
@@ -146,14 +147,14 @@ func TestRebuildRetryKmodOpensTheGate(t *testing.T) {
 	w.broken["fragiledrv"] = true
 	w.failBuild["kmod-fragiledrv"] = 1 // fails once, then builds
 	w.env.RegisterDelayedCallback(func() {
-		if s := w.status(); s.Stage != StageAwaitingApproval {
+		if s := w.status(); s.Stage != pipeline.StageAwaitingApproval {
 			t.Errorf("stage %q", s.Stage)
 		}
-		w.env.SignalWorkflow(RetryKmodSignal, "fragiledrv")
+		w.env.SignalWorkflow(pipeline.RetryKmodSignal, "fragiledrv")
 	}, time.Hour)
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
 	r := w.result()
-	if r.Stage != StagePublished || len(r.Excluded) != 0 {
+	if r.Stage != pipeline.StagePublished || len(r.Excluded) != 0 {
 		t.Fatalf("result %+v", r)
 	}
 	if got := w.builtLabels(); !slices.Contains(got, "kmod-fragiledrv-for-"+testVR+"-retry1") {
@@ -170,13 +171,13 @@ func TestRebuildStablelistChangeHoldsTheGate(t *testing.T) {
 	w.stable = []string{"pci_enable_device"}
 	w.env.RegisterDelayedCallback(func() {
 		s := w.status()
-		if s.Stage != StageAwaitingApproval || len(s.Gate) != 1 || !strings.Contains(s.Gate[0], "pci_enable_device") {
+		if s.Stage != pipeline.StageAwaitingApproval || len(s.Gate) != 1 || !strings.Contains(s.Gate[0], "pci_enable_device") {
 			t.Errorf("status %+v", s)
 		}
-		w.env.SignalWorkflow(ApproveSignal, "known change")
+		w.env.SignalWorkflow(pipeline.ApproveSignal, "known change")
 	}, time.Hour)
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
-	if r := w.result(); r.Stage != StagePublished {
+	if r := w.result(); r.Stage != pipeline.StagePublished {
 		t.Fatalf("result %+v", r)
 	}
 	if len(w.builds) != 1 {
@@ -192,7 +193,7 @@ func TestRebuildGatePolicyEmptyNeverHolds(t *testing.T) {
 	w.failBuild["kmod-fragiledrv"] = -1
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
 	r := w.result()
-	if r.Stage != StagePublished || !slices.Equal(r.Excluded, []string{"fragiledrv"}) {
+	if r.Stage != pipeline.StagePublished || !slices.Equal(r.Excluded, []string{"fragiledrv"}) {
 		t.Fatalf("result %+v", r)
 	}
 }
@@ -203,7 +204,7 @@ func TestRebuildGateTimeoutTakesItsAction(t *testing.T) {
 	p.Gate.Timeout, p.Gate.TimeoutAction = 24*time.Hour, "reject"
 	w.stable = []string{"pci_enable_device"}
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
-	if r := w.result(); r.Stage != StageRejected || r.Reason != "gate timeout" {
+	if r := w.result(); r.Stage != pipeline.StageRejected || r.Reason != "gate timeout" {
 		t.Fatalf("result %+v", r)
 	}
 }
@@ -213,7 +214,7 @@ func TestRebuildAlwaysPolicyRebuildsCompatibleKmods(t *testing.T) {
 	p := w.plan()
 	p.Kmods[0].Always = true
 	w.env.ExecuteWorkflow(KernelRebuild, input(p))
-	if r := w.result(); r.Stage != StagePublished {
+	if r := w.result(); r.Stage != pipeline.StagePublished {
 		t.Fatalf("result %+v", r)
 	}
 	if got := w.builtLabels(); !slices.Equal(got, []string{"kernel-" + testVR, "kmod-stabledrv-for-" + testVR}) {
@@ -236,7 +237,7 @@ func TestRebuildKernelBuildFailureFails(t *testing.T) {
 	if n := len(w.builds); n != 2 {
 		t.Errorf("%d builds, want one per arch, in parallel", n)
 	}
-	if len(w.stages) == 0 || w.stages[len(w.stages)-1] != StageFailed || len(w.requests) != 0 {
+	if len(w.stages) == 0 || w.stages[len(w.stages)-1] != pipeline.StageFailed || len(w.requests) != 0 {
 		t.Errorf("stages %v, requests %d", w.stages, len(w.requests))
 	}
 }

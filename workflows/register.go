@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Registry is where workflows are registered (a worker.Worker).
@@ -11,8 +13,8 @@ type Registry interface {
 
 // Register registers every kabiforge workflow under its name.
 func Register(r Registry) {
-	r.RegisterWorkflowWithOptions(KernelWatch, workflow.RegisterOptions{Name: KernelWatchWorkflow})
-	r.RegisterWorkflowWithOptions(KernelRebuild, workflow.RegisterOptions{Name: KernelRebuildWorkflow})
-	r.RegisterWorkflowWithOptions(PackageBuild, workflow.RegisterOptions{Name: PackageBuildWorkflow})
-	r.RegisterWorkflowWithOptions(RepoPublish, workflow.RegisterOptions{Name: RepoPublishWorkflow})
+	r.RegisterWorkflowWithOptions(KernelWatch, workflow.RegisterOptions{Name: pipeline.KernelWatchWorkflow})
+	r.RegisterWorkflowWithOptions(KernelRebuild, workflow.RegisterOptions{Name: pipeline.KernelRebuildWorkflow})
+	r.RegisterWorkflowWithOptions(PackageBuild, workflow.RegisterOptions{Name: pipeline.PackageBuildWorkflow})
+	r.RegisterWorkflowWithOptions(RepoPublish, workflow.RegisterOptions{Name: pipeline.RepoPublishWorkflow})
 }

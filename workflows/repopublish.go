@@ -6,6 +6,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // RepoPublish tuning, variables of the state so tests can shrink them.
@@ -26,31 +27,31 @@ const (
 // activity; each requester is signalled the result. A request ID already
 // applied is answered from memory, not applied again. After
 // RequestsPerRun requests it continues as new, carrying what is pending.
-func RepoPublish(ctx workflow.Context, st activities.RepoPublishState) error {
+func RepoPublish(ctx workflow.Context, st pipeline.RepoPublishState) error {
 	var a *activities.Activities
 	perRun := st.RequestsPerRun
 	if perRun <= 0 {
 		perRun = DefaultRequestsPerRun
 	}
 	idle := orDefault(st.Idle, DefaultIdle)
-	ch := workflow.GetSignalChannel(ctx, activities.PublishSignal)
+	ch := workflow.GetSignalChannel(ctx, pipeline.PublishSignal)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: DefaultActivityTimeout,
 		HeartbeatTimeout:    orDefault(st.HeartbeatTimeout, DefaultHeartbeatTimeout),
 		RetryPolicy:         retry,
 	})
 	drain := func() {
-		var req activities.PublishRequest
+		var req pipeline.PublishRequest
 		for ch.ReceiveAsync(&req) {
 			st.Pending = append(st.Pending, req)
-			req = activities.PublishRequest{}
+			req = pipeline.PublishRequest{}
 		}
 	}
 	for applied := 0; ; {
 		drain()
 		if len(st.Pending) == 0 {
 			if applied >= perRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-				return workflow.NewContinueAsNewError(ctx, RepoPublishWorkflow, st)
+				return workflow.NewContinueAsNewError(ctx, pipeline.RepoPublishWorkflow, st)
 			}
 			if !waitSignal(ctx, ch, idle) {
 				drain()
@@ -66,7 +67,7 @@ func RepoPublish(ctx workflow.Context, st activities.RepoPublishState) error {
 		if !seen {
 			err := workflow.ExecuteActivity(actx, a.Publish, req).Get(ctx, &res)
 			if err != nil {
-				res = activities.PublishResult{ID: req.ID, Error: reason(err)}
+				res = pipeline.PublishResult{ID: req.ID, Error: reason(err)}
 			}
 			st.Done = append(st.Done, res)
 			if len(st.Done) > doneKept {
@@ -76,7 +77,7 @@ func RepoPublish(ctx workflow.Context, st activities.RepoPublishState) error {
 		}
 		if req.Requester != "" {
 			// A requester that has gone away is no reason to stop.
-			_ = workflow.SignalExternalWorkflow(ctx, req.Requester, "", activities.PublishedSignal, res).Get(ctx, nil)
+			_ = workflow.SignalExternalWorkflow(ctx, req.Requester, "", pipeline.PublishedSignal, res).Get(ctx, nil)
 		}
 	}
 }
@@ -93,11 +94,11 @@ func waitSignal(ctx workflow.Context, ch workflow.ReceiveChannel, idle time.Dura
 	return got
 }
 
-func findDone(done []activities.PublishResult, id string) (activities.PublishResult, bool) {
+func findDone(done []pipeline.PublishResult, id string) (pipeline.PublishResult, bool) {
 	for _, r := range done {
 		if r.ID == id {
 			return r, true
 		}
 	}
-	return activities.PublishResult{}, false
+	return pipeline.PublishResult{}, false
 }

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // publishEnv runs RepoPublish with a Publish activity that records the
@@ -30,7 +31,7 @@ func newPublishEnv() *publishEnv {
 	p := &publishEnv{env: s.NewTestWorkflowEnvironment(), answered: map[string][]string{}}
 	Register(p.env)
 	p.env.RegisterActivity(&activities.Activities{})
-	p.env.OnActivity("Publish", mock.Anything, mock.Anything).Return(func(_ context.Context, req activities.PublishRequest) (activities.PublishResult, error) {
+	p.env.OnActivity("Publish", mock.Anything, mock.Anything).Return(func(_ context.Context, req pipeline.PublishRequest) (pipeline.PublishResult, error) {
 		p.mu.Lock()
 		p.active++
 		p.overlap = p.overlap || p.active > 1
@@ -40,26 +41,26 @@ func newPublishEnv() *publishEnv {
 		p.active--
 		p.applied = append(p.applied, req.ID)
 		p.mu.Unlock()
-		return activities.PublishResult{ID: req.ID, Committed: true}, nil
+		return pipeline.PublishResult{ID: req.ID, Committed: true}, nil
 	})
-	p.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", activities.PublishedSignal, mock.Anything).Return(
+	p.env.OnSignalExternalWorkflow(mock.Anything, mock.Anything, "", pipeline.PublishedSignal, mock.Anything).Return(
 		func(_, workflowID, _, _ string, arg any) error {
-			p.answered[workflowID] = append(p.answered[workflowID], arg.(activities.PublishResult).ID)
+			p.answered[workflowID] = append(p.answered[workflowID], arg.(pipeline.PublishResult).ID)
 			return nil
 		})
 	return p
 }
 
-func req(id, requester string) activities.PublishRequest {
-	return activities.PublishRequest{ID: id, Repository: "kabiforge", Requester: requester}
+func req(id, requester string) pipeline.PublishRequest {
+	return pipeline.PublishRequest{ID: id, Repository: "kabiforge", Requester: requester}
 }
 
 func TestRepoPublishAppliesRequestsOneAtATimeAndAnswers(t *testing.T) {
 	p := newPublishEnv()
-	for i, r := range []activities.PublishRequest{req("a", "kernel/A"), req("b", "kernel/B"), req("a", "kernel/A"), req("c", "")} {
-		p.env.RegisterDelayedCallback(func() { p.env.SignalWorkflow(activities.PublishSignal, r) }, time.Duration(i)*time.Millisecond)
+	for i, r := range []pipeline.PublishRequest{req("a", "kernel/A"), req("b", "kernel/B"), req("a", "kernel/A"), req("c", "")} {
+		p.env.RegisterDelayedCallback(func() { p.env.SignalWorkflow(pipeline.PublishSignal, r) }, time.Duration(i)*time.Millisecond)
 	}
-	p.env.ExecuteWorkflow(RepoPublish, activities.RepoPublishState{Repository: "kabiforge", Idle: time.Minute})
+	p.env.ExecuteWorkflow(RepoPublish, pipeline.RepoPublishState{Repository: "kabiforge", Idle: time.Minute})
 	if err := p.env.GetWorkflowError(); err != nil {
 		t.Fatalf("workflow: %v", err)
 	}
@@ -73,8 +74,8 @@ func TestRepoPublishAppliesRequestsOneAtATimeAndAnswers(t *testing.T) {
 
 func TestRepoPublishContinuesAsNewAfterItsQuota(t *testing.T) {
 	p := newPublishEnv()
-	p.env.ExecuteWorkflow(RepoPublish, activities.RepoPublishState{Repository: "kabiforge", RequestsPerRun: 2,
-		Pending: []activities.PublishRequest{req("a", ""), req("b", ""), req("c", "")}})
+	p.env.ExecuteWorkflow(RepoPublish, pipeline.RepoPublishState{Repository: "kabiforge", RequestsPerRun: 2,
+		Pending: []pipeline.PublishRequest{req("a", ""), req("b", ""), req("c", "")}})
 	err := p.env.GetWorkflowError()
 	if !workflow.IsContinueAsNewError(err) {
 		t.Fatalf("err = %v, want continue-as-new", err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/repodata"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
@@ -120,13 +121,13 @@ func sameRPM(t *testing.T, root string, m *repodata.Package) rpm.Package {
 // publishes, then clears what differs between runs: the record's time, and
 // the content addresses and sizes of the signed RPM, the SRPM the build
 // wrote and its logs (all stamped with times); their names stay.
-func sameProvenance(t *testing.T, root string, p activities.Provenance) activities.Provenance {
+func sameProvenance(t *testing.T, root string, p pipeline.Provenance) pipeline.Provenance {
 	t.Helper()
 	key := filepath.Join(root, "Packages", p.RPM.SHA256, p.RPM.Name)
 	if fi, err := os.Stat(key); err != nil || fi.Size() != p.RPM.Size {
 		t.Errorf("provenance names %s (%d bytes), not a published package: %v", p.RPM.Key, p.RPM.Size, err)
 	}
-	name := func(a activities.Artifact) activities.Artifact { return activities.Artifact{Name: a.Name} }
+	name := func(a pipeline.Artifact) pipeline.Artifact { return pipeline.Artifact{Name: a.Name} }
 	p.Time, p.RPM, p.SourceRPM = time.Time{}, name(p.RPM), name(p.SourceRPM)
 	p.Logs = slices.Clone(p.Logs)
 	for i := range p.Logs {
@@ -232,9 +233,9 @@ func byNEVRA(r *repodata.Repo) map[string]*repodata.Package {
 }
 
 // provenance reads a repository's provenance records by file name.
-func provenance(t *testing.T, root string) map[string]activities.Provenance {
+func provenance(t *testing.T, root string) map[string]pipeline.Provenance {
 	t.Helper()
-	out := map[string]activities.Provenance{}
+	out := map[string]pipeline.Provenance{}
 	dir := filepath.Join(root, filepath.FromSlash(activities.ProvenancePrefix))
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -245,7 +246,7 @@ func provenance(t *testing.T, root string) map[string]activities.Provenance {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p activities.Provenance
+		var p pipeline.Provenance
 		if err := json.Unmarshal(data, &p); err != nil {
 			t.Fatalf("%s: %v", e.Name(), err)
 		}

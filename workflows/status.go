@@ -1,71 +1,62 @@
 package workflows
 
-import "github.com/kabiforge/kabiforge/activities"
-
-// States of an arch's kernel build or of a kmod.
-const (
-	StatePending    = "pending"
-	StateBuilding   = "building"
-	StateBuilt      = "built"
-	StateCompatible = "compatible" // the published build loads on the new kernel
-	StateRebuilt    = "rebuilt"
-	StateFailed     = "failed"
-	StateExcluded   = "excluded" // failed, and left out of the publish
+import (
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Unit is the state of one arch's kernel build or of one kmod.
 type Unit struct {
-	State  string `json:"state"`
-	Reason string `json:"reason,omitempty"`
+	State  pipeline.State `json:"state"`
+	Reason string         `json:"reason,omitempty"`
 	// Breaks are the symbols that broke the kmod's published build.
 	Breaks []string `json:"breaks,omitempty"`
 }
 
 // KabiSummary is the short form of the kABI analysis.
 type KabiSummary struct {
-	Previous          string                `json:"previous,omitempty"`
-	Added             int                   `json:"added"`
-	Removed           int                   `json:"removed"`
-	Changed           int                   `json:"changed"`
-	StablelistChanged []string              `json:"stablelist_changed,omitempty"`
-	Broken            []string              `json:"broken,omitempty"`
-	Reports           []activities.Artifact `json:"reports,omitempty"`
+	Previous          string              `json:"previous,omitempty"`
+	Added             int                 `json:"added"`
+	Removed           int                 `json:"removed"`
+	Changed           int                 `json:"changed"`
+	StablelistChanged []string            `json:"stablelist_changed,omitempty"`
+	Broken            []string            `json:"broken,omitempty"`
+	Reports           []pipeline.Artifact `json:"reports,omitempty"`
 }
 
 // Status is what the status query returns.
 type Status struct {
 	KernelNVR string          `json:"kernel_nvr"`
-	Stage     string          `json:"stage"`
+	Stage     pipeline.Stage  `json:"stage"`
 	Arches    map[string]Unit `json:"arches"`
 	Kmods     map[string]Unit `json:"kmods"`
 	Kabi      KabiSummary     `json:"kabi"`
 	// Boot is each arch's boot test.
 	Boot map[string]BootUnit `json:"boot,omitempty"`
 	// Gate lists why the rebuild waits for approval, when it does.
-	Gate     []string                  `json:"gate,omitempty"`
-	Decision string                    `json:"decision,omitempty"`
-	Reason   string                    `json:"reason,omitempty"`
-	RepoURL  string                    `json:"repo_url,omitempty"`
-	Publish  *activities.PublishResult `json:"publish,omitempty"`
+	Gate     []string                `json:"gate,omitempty"`
+	Decision string                  `json:"decision,omitempty"`
+	Reason   string                  `json:"reason,omitempty"`
+	RepoURL  string                  `json:"repo_url,omitempty"`
+	Publish  *pipeline.PublishResult `json:"publish,omitempty"`
 }
 
 // kmodsFailed counts the kmods that failed or were excluded.
 func (s *Status) kmodsFailed() int {
 	n := 0
 	for _, u := range s.Kmods {
-		if u.State == StateFailed || u.State == StateExcluded {
+		if u.State == pipeline.StateFailed || u.State == pipeline.StateExcluded {
 			n++
 		}
 	}
 	return n
 }
 
-func (s *Status) setKmod(name, state, reason string) {
+func (s *Status) setKmod(name string, state pipeline.State, reason string) {
 	u := s.Kmods[name]
 	u.State, u.Reason = state, reason
 	s.Kmods[name] = u
 }
 
-func (s *Status) setArch(name, state, reason string) {
+func (s *Status) setArch(name string, state pipeline.State, reason string) {
 	s.Arches[name] = Unit{State: state, Reason: reason}
 }

@@ -13,47 +13,15 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/kabiforge/kabiforge/activities"
-)
-
-// Names of the workflows, as registered.
-const (
-	KernelWatchWorkflow   = "KernelWatch"
-	KernelRebuildWorkflow = "KernelRebuild"
-	PackageBuildWorkflow  = "PackageBuild"
-	RepoPublishWorkflow   = activities.RepoPublishWorkflow
-)
-
-// Signals and queries of KernelRebuild.
-const (
-	ApproveSignal   = "approve"    // payload: a comment (string)
-	RejectSignal    = "reject"     // payload: the reason (string)
-	RetryKmodSignal = "retry-kmod" // payload: the kmod's name (string)
-	StatusQuery     = "status"     // returns Status
-)
-
-// Stages of a KernelRebuild, the KabiStage search attribute.
-const (
-	StageFetching         = "fetching"
-	StageBuildingKernel   = "building-kernel"
-	StageAnalyzing        = "analyzing"
-	StageRebuildingKmods  = "rebuilding-kmods"
-	StageVerifying        = "verifying"
-	StageBootTesting      = "boot-testing"
-	StageAwaitingApproval = "awaiting-approval"
-	StageSigning          = "signing"
-	StagePublishing       = "publishing"
-	StagePublished        = "published"
-	StageRejected         = "rejected"
-	StageFailed           = "failed"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Search attributes kabiforge keeps current.
 var (
-	KernelNVRKey   = temporal.NewSearchAttributeKeyKeyword("KernelNVR")
-	KabiStageKey   = temporal.NewSearchAttributeKeyKeyword("KabiStage")
-	KabiBrokenKey  = temporal.NewSearchAttributeKeyBool("KabiBroken")
-	KmodsFailedKey = temporal.NewSearchAttributeKeyInt64("KmodsFailed")
+	KernelNVRKey   = temporal.NewSearchAttributeKeyKeyword(pipeline.KernelNVRAttribute)
+	KabiStageKey   = temporal.NewSearchAttributeKeyKeyword(pipeline.KabiStageAttribute)
+	KabiBrokenKey  = temporal.NewSearchAttributeKeyBool(pipeline.KabiBrokenAttribute)
+	KmodsFailedKey = temporal.NewSearchAttributeKeyInt64(pipeline.KmodsFailedAttribute)
 )
 
 // Arch is a build architecture and the task queue its builders poll.
@@ -62,7 +30,7 @@ type Arch struct {
 	Queue string `json:"queue"`
 	// Boot, when set, boot-tests the arch's kernel with its kmods before the
 	// gate; nil means boot_test is off.
-	Boot *activities.BootVM `json:"boot,omitempty"`
+	Boot *pipeline.BootVM `json:"boot,omitempty"`
 }
 
 // Gate says when a kernel waits for approve or reject.
@@ -93,8 +61,8 @@ type Plan struct {
 	Arches     []Arch `json:"arches"`
 	Repository string `json:"repository"`
 	// RepoURL is where dnf clients find the repository.
-	RepoURL string                `json:"repo_url,omitempty"`
-	Kmods   []activities.KmodSpec `json:"kmods"`
+	RepoURL string              `json:"repo_url,omitempty"`
+	Kmods   []pipeline.KmodSpec `json:"kmods"`
 	// KmodParallel bounds the kmod rebuilds running at once; default 8.
 	KmodParallel int      `json:"kmod_parallel,omitempty"`
 	Gate         Gate     `json:"gate"`
@@ -107,8 +75,8 @@ type Plan struct {
 
 // RebuildInput is KernelRebuild's input.
 type RebuildInput struct {
-	Kernel activities.SourcePackage `json:"kernel"`
-	Plan   Plan                     `json:"plan"`
+	Kernel pipeline.SourcePackage `json:"kernel"`
+	Plan   Plan                   `json:"plan"`
 }
 
 // WatchStream is one tracked stream of a watched source.
@@ -135,28 +103,16 @@ type WatchResult struct {
 
 // PackageBuildInput is PackageBuild's input.
 type PackageBuildInput struct {
-	Build    activities.BuildInput `json:"build"`
-	Queue    string                `json:"queue"`
-	Timeouts Timeouts              `json:"timeouts"`
+	Build    pipeline.BuildInput `json:"build"`
+	Queue    string              `json:"queue"`
+	Timeouts Timeouts            `json:"timeouts"`
 }
 
 // RebuildResult is what KernelRebuild returns.
 type RebuildResult struct {
-	Stage     string                    `json:"stage"`
-	Published *activities.PublishResult `json:"published,omitempty"`
+	Stage     pipeline.Stage          `json:"stage"`
+	Published *pipeline.PublishResult `json:"published,omitempty"`
 	// Excluded are kmods left out of the publish.
 	Excluded []string `json:"excluded,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 }
-
-// RebuildID is the workflow ID of a kernel's rebuild: kernel/<version-release>
-// for the package "kernel", kernel/<name-version-release> otherwise.
-func RebuildID(p activities.SourcePackage) string {
-	if p.Name == "kernel" || p.Name == "" {
-		return "kernel/" + p.Version + "-" + p.Release
-	}
-	return "kernel/" + p.NVR()
-}
-
-// BuildID is the workflow ID of one package build.
-func BuildID(label, arch string) string { return "build/" + label + "/" + arch }

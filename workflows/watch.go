@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/kernelnvr"
 )
 
@@ -21,13 +22,13 @@ import (
 func KernelWatch(ctx workflow.Context, in WatchInput) (WatchResult, error) {
 	var a *activities.Activities
 	res := WatchResult{Started: []string{}, Skipped: []string{}}
-	var pkgs []activities.SourcePackage
+	var pkgs []pipeline.SourcePackage
 	lctx := lightCtx(ctx, Timeouts{}, "")
 	if err := workflow.ExecuteActivity(lctx, a.ListSource, in.Source).Get(ctx, &pkgs); err != nil {
 		return res, err
 	}
 	for _, c := range Candidates(pkgs, in.Streams) {
-		id := RebuildID(c.Kernel)
+		id := pipeline.RebuildID(c.Kernel)
 		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 			WorkflowID:            id,
 			TaskQueue:             c.Plan.ControlQueue,
@@ -35,7 +36,7 @@ func KernelWatch(ctx workflow.Context, in WatchInput) (WatchResult, error) {
 			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 			TypedSearchAttributes: temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR(c.Kernel))),
 		})
-		f := workflow.ExecuteChildWorkflow(cctx, KernelRebuildWorkflow, c)
+		f := workflow.ExecuteChildWorkflow(cctx, pipeline.KernelRebuildWorkflow, c)
 		err := f.GetChildWorkflowExecution().Get(ctx, nil)
 		var dup *temporal.ChildWorkflowExecutionAlreadyStartedError
 		switch {
@@ -53,7 +54,7 @@ func KernelWatch(ctx workflow.Context, in WatchInput) (WatchResult, error) {
 // Candidates returns the rebuilds the packages call for: the source
 // packages of each stream's kernel, newest first in rpm's version order,
 // one per NVR (the first stream that tracks a kernel wins).
-func Candidates(pkgs []activities.SourcePackage, streams []WatchStream) []RebuildInput {
+func Candidates(pkgs []pipeline.SourcePackage, streams []WatchStream) []RebuildInput {
 	type cand struct {
 		nvr kernelnvr.NVR
 		in  RebuildInput
@@ -83,4 +84,4 @@ func Candidates(pkgs []activities.SourcePackage, streams []WatchStream) []Rebuil
 }
 
 // kernelVR is the KernelNVR search attribute of a kernel: version-release.
-func kernelVR(p activities.SourcePackage) string { return p.Version + "-" + p.Release }
+func kernelVR(p pipeline.SourcePackage) string { return p.Version + "-" + p.Release }

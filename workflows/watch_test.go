@@ -9,14 +9,15 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/kabiforge/kabiforge/activities"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
-func srpm(name, version, release string) activities.SourcePackage {
-	return activities.SourcePackage{Name: name, Version: version, Release: release, Arch: "src",
+func srpm(name, version, release string) pipeline.SourcePackage {
+	return pipeline.SourcePackage{Name: name, Version: version, Release: release, Arch: "src",
 		Location: name + "-" + version + "-" + release + ".src.rpm"}
 }
 
-var listing = []activities.SourcePackage{
+var listing = []pipeline.SourcePackage{
 	srpm("kernel", "4.18.0", "80.el8"),
 	srpm("kernel", "4.18.0", "80.11.2.el8_0"),
 	srpm("kernel", "4.18.0", "80.1.2.el8_0"),
@@ -31,7 +32,7 @@ func TestCandidatesKeepTrackedStreamsNewestFirst(t *testing.T) {
 	got := Candidates(listing, []WatchStream{el8})
 	var ids []string
 	for _, c := range got {
-		ids = append(ids, RebuildID(c.Kernel))
+		ids = append(ids, pipeline.RebuildID(c.Kernel))
 		if c.Plan.Stream != "el8" {
 			t.Errorf("%s has plan %+v", c.Kernel.NVR(), c.Plan)
 		}
@@ -56,8 +57,8 @@ func TestKernelWatchStartsOneRebuildPerKernel(t *testing.T) {
 	env.RegisterActivity(&activities.Activities{})
 	env.OnActivity("ListSource", mock.Anything, "upstream").Return(listing, nil)
 	var started []string
-	env.OnWorkflow(KernelRebuildWorkflow, mock.Anything, mock.Anything).Return(func(_ context.Context, in RebuildInput) (RebuildResult, error) {
-		return RebuildResult{Stage: StagePublished}, nil
+	env.OnWorkflow(pipeline.KernelRebuildWorkflow, mock.Anything, mock.Anything).Return(func(_ context.Context, in RebuildInput) (RebuildResult, error) {
+		return RebuildResult{Stage: pipeline.StagePublished}, nil
 	})
 	env.SetOnChildWorkflowStartedListener(func(info *workflowInfo, _ wfContext, _ encodedValues) {
 		started = append(started, info.WorkflowExecution.ID)

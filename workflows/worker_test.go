@@ -19,6 +19,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -79,7 +80,7 @@ func runWorker(specJSON string) error {
 		Sources:      map[string]activities.Source{"upstream": {Source: source.FromStore(open(s.Upstream)), Fetch: source.FetchOptions{Unsigned: true}}},
 		Repositories: map[string]activities.Repository{repoName: {Store: slowStore{open(s.Repo), s.CASDelay}, BaseURL: "file://" + s.Repo + "/"}},
 		Builder:      slowBuilder{&build.Rpmbuild{}, s.BuildDelay}, BuilderName: "rpmbuild", Signer: sign.NewSigner(key), Client: c,
-		ControlQueue: s.Queue, WorkDir: s.WorkDir, PublishOptions: activities.RepoPublishState{HeartbeatTimeout: s.PublishHeartbeat}}
+		ControlQueue: s.Queue, WorkDir: s.WorkDir, PublishOptions: pipeline.RepoPublishState{HeartbeatTimeout: s.PublishHeartbeat}}
 	for _, q := range []string{s.Queue, s.BuildQueue} {
 		w := worker.New(c, q, worker.Options{})
 		if q == s.Queue {

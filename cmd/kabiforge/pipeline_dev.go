@@ -18,6 +18,7 @@ import (
 	"github.com/kabiforge/kabiforge/config"
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devproc"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/serve"
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -235,7 +236,7 @@ func (a *app) seedDemo(ctx context.Context, cfg *config.Config, c client.Client)
 	}
 	for ctx.Err() == nil {
 		s, err := workflows.GetStatus(ctx, c, base.NVR)
-		if err == nil && s.Stage == workflows.StagePublished {
+		if err == nil && s.Stage == pipeline.StagePublished {
 			write(next, false)
 			return
 		}

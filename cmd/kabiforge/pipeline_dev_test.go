@@ -13,7 +13,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
-	"github.com/kabiforge/kabiforge/workflows"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // kabiforge dev --demo: the demo kernel and kmods, then the next kernel,
@@ -41,7 +41,7 @@ func TestDevDemo(t *testing.T) {
 	next := "4.18.0-80.1.2.el8_0"
 	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(time.Second) {
 		st, err := runCLI(context.Background(), "status", next, "--config", cfg)
-		if err == nil && strings.Contains(st, ": "+workflows.StagePublished+"\n") {
+		if err == nil && strings.Contains(st, ": "+string(pipeline.StagePublished)+"\n") {
 			if !strings.Contains(st, "kmod fragiledrv: rebuilt") || !strings.Contains(st, "kmod stabledrv: compatible") {
 				t.Errorf("status of the next kernel:\n%s", st)
 			}
@@ -74,7 +74,7 @@ func TestDevDemo(t *testing.T) {
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		list, err := runCLI(context.Background(), "status", "--config", cfg)
 		if err == nil && strings.Contains(list, next+" ") && strings.Contains(list, "4.18.0-80.el8 ") &&
-			strings.Contains(list, workflows.StagePublished) {
+			strings.Contains(list, string(pipeline.StagePublished)) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -122,10 +122,10 @@ func devKeepsHistory(t *testing.T, cfg, ui string, kernels ...string) {
 	}
 	for _, k := range kernels {
 		st, err := runCLI(context.Background(), "status", k, "--config", cfg)
-		if err != nil || !strings.Contains(st, ": "+workflows.StagePublished+"\n") {
+		if err != nil || !strings.Contains(st, ": "+string(pipeline.StagePublished)+"\n") {
 			t.Errorf("after restart, status %s: %v\n%s", k, err, st)
 		}
-		id := "kernel/" + k // workflows.RebuildID of the kernel package
+		id := "kernel/" + k // pipeline.RebuildID of the kernel package
 		if err := devtest.UIListsWorkflow(ui, fmt.Sprintf("KernelNVR = %q", k), id); err != nil {
 			t.Errorf("after restart: %v", err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/workflows"
 )
 
@@ -119,7 +120,7 @@ func TestPipelineCommands(t *testing.T) {
 			if err := json.Unmarshal([]byte(out), &s); err != nil {
 				t.Fatalf("status --json: %v\n%s", err, out)
 			}
-			if s.Stage == workflows.StagePublished {
+			if s.Stage == pipeline.StagePublished {
 				break
 			}
 		}

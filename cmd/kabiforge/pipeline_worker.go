@@ -13,6 +13,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/workflows"
 )
 
@@ -75,7 +76,7 @@ func configuredQueues(cfg *config.Config) []string {
 	for _, arch := range cfg.Arches {
 		queues = append(queues, arch.Queue)
 		if arch.BootTested() {
-			queues = append(queues, cmp.Or(arch.Boot.Queue, activities.BootQueuePrefix+arch.Name))
+			queues = append(queues, cmp.Or(arch.Boot.Queue, pipeline.BootQueuePrefix+arch.Name))
 		}
 	}
 	return queues

@@ -1,8 +1,6 @@
-package activities
+package pipeline
 
-import (
-	"time"
-)
+import "time"
 
 // Artifact is a file in the artifact store, named by content: payloads carry
 // these references, never the bytes.
@@ -165,8 +163,8 @@ type Provenance struct {
 	BuildHost    string     `json:"build_host"`
 	Logs         []Artifact `json:"logs"`
 	KernelNVR    string     `json:"kernel_nvr"`
-	// Kind is "kernel" or "kmod"; Kmod names the kmod.
-	Kind string    `json:"kind"`
+	// Kind is KindKernel or KindKmod; Kmod names the kmod.
+	Kind Kind      `json:"kind"`
 	Kmod string    `json:"kmod,omitempty"`
 	Time time.Time `json:"time"`
 	// BootTest is the boot test of the kernel on the RPM's arch; nil when
@@ -201,4 +199,20 @@ type PublishResult struct {
 	Revision  string `json:"revision,omitempty"`
 	Packages  int    `json:"packages"`
 	Error     string `json:"error,omitempty"`
+}
+
+// RepoPublishState is RepoPublish's input, carried over continue-as-new.
+type RepoPublishState struct {
+	Repository string `json:"repository"`
+	// Pending are requests received but not yet applied.
+	Pending []PublishRequest `json:"pending,omitempty"`
+	// Done are the IDs of recently applied requests, newest last, so a
+	// request sent twice is applied once.
+	Done []PublishResult `json:"done,omitempty"`
+	// RequestsPerRun and Idle tune the workflow; zero takes its defaults.
+	RequestsPerRun int           `json:"requests_per_run,omitempty"`
+	Idle           time.Duration `json:"idle,omitempty"`
+	// HeartbeatTimeout is the Publish activity's; zero means 2m. A worker
+	// that dies mid-publish is noticed after it and the publish retried.
+	HeartbeatTimeout time.Duration `json:"heartbeat_timeout,omitempty"`
 }
