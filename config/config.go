@@ -164,6 +164,9 @@ type Builder struct {
 	Isolation Isolation `yaml:"isolation"`
 	// TimeLimit bounds one build. Default 12h.
 	TimeLimit time.Duration `yaml:"time_limit"`
+	// HeartbeatTimeout is how long a build host may stay silent (killed,
+	// cut off) before its build is given to another host. Default 2m.
+	HeartbeatTimeout time.Duration `yaml:"heartbeat_timeout"`
 	// Concurrency is how many builds one worker runs at once. Default 1.
 	Concurrency int `yaml:"concurrency"`
 	// KmodParallel is how many kmod rebuilds one kernel rebuild runs at once. Default 8.

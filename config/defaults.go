@@ -17,6 +17,7 @@ const (
 	DefaultUIListen     = "127.0.0.1:8233"
 	DefaultPollInterval = 5 * time.Minute
 	DefaultTimeLimit    = 12 * time.Hour
+	DefaultHeartbeat    = 2 * time.Minute
 	DefaultKernels      = 3
 	DefaultWindow       = 48 * time.Hour
 	DefaultStream       = "el8"
@@ -45,10 +46,11 @@ func base() *Config {
 			TaskQueue: DefaultTaskQueue,
 		},
 		Builder: Builder{
-			Kind:         BuilderRPMBuild,
-			TimeLimit:    DefaultTimeLimit,
-			Concurrency:  1,
-			KmodParallel: 8,
+			Kind:             BuilderRPMBuild,
+			TimeLimit:        DefaultTimeLimit,
+			HeartbeatTimeout: DefaultHeartbeat,
+			Concurrency:      1,
+			KmodParallel:     8,
 		},
 		Retention: Retention{Kernels: DefaultKernels, Window: DefaultWindow},
 		HTTP:      HTTP{Repo: DefaultRepoListen, UI: DefaultUIListen},

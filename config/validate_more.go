@@ -26,6 +26,7 @@ func (c *Config) validateBuilder(ps *problems) {
 		ps.add("builder.isolation", "applies to mock only; remove it or set kind: mock")
 	}
 	checkMin(ps, "builder.time_limit", b.TimeLimit, time.Minute)
+	checkMin(ps, "builder.heartbeat_timeout", b.HeartbeatTimeout, 2*time.Second)
 	if b.Concurrency < 1 {
 		ps.add("builder.concurrency", "%d builds at once; use at least 1", b.Concurrency)
 	}

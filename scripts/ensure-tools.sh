@@ -20,14 +20,17 @@ if command -v apt-get >/dev/null 2>&1; then
 	# download, extracted with dpkg-deb and built against with gcc-12.
 	for t in dpkg-deb gcc-12; do check "$t"; done
 	apt-cache show linux-kbuild-6.1 >/dev/null 2>&1 || need+=(apt-lists)
+	# The scale-out test (internal/topology): PostgreSQL for Temporal, ip for network namespaces.
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+	command -v ip >/dev/null 2>&1 || need+=(ip)
 fi
 
 if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
 	exit 0
 fi
 
-apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86"
-dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86"
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86 postgresql iproute2"
+dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86 postgresql-server iproute"
 
 if command -v apt-get >/dev/null 2>&1; then
 	line="apt-get update && apt-get install -y $apt_pkgs"

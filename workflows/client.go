@@ -20,7 +20,7 @@ func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 	p := Plan{Source: or(stream.Source, onlySource(cfg)), Stream: stream.Name,
 		Repository: or(stream.Repository, onlyRepo(cfg)), KmodParallel: cfg.Builder.KmodParallel,
 		Gate:         Gate{Timeout: cfg.Gate.Timeout, TimeoutAction: string(cfg.Gate.TimeoutAction)},
-		Timeouts:     Timeouts{Build: cfg.Builder.TimeLimit},
+		Timeouts:     Timeouts{Build: cfg.Builder.TimeLimit, Heartbeat: cfg.Builder.HeartbeatTimeout},
 		ControlQueue: or(cfg.Temporal.TaskQueue, config.DefaultTaskQueue), ConfigHash: activities.ConfigHash(cfg)}
 	for _, c := range cfg.Gate.On {
 		p.Gate.On = append(p.Gate.On, string(c))

@@ -20,7 +20,7 @@ streams:
 arches:
   - {name: x86_64}
   - {name: aarch64, queue: arm-builds}
-builder: {time_limit: 3h, kmod_parallel: 4}
+builder: {time_limit: 3h, kmod_parallel: 4, heartbeat_timeout: 45s}
 kmods:
   - {name: e1000e, source: elrepo, rebuild: always}
   - {name: nvidia, source: elrepo, streams: [el9]}
@@ -36,7 +36,7 @@ stores:
 	el8, _ := cfg.Stream("el8")
 	p := PlanFor(cfg, el8)
 	if p.Source != "up" || p.Repository != "r8" || p.RepoURL != "http://repo/r8/" || p.ControlQueue != "kabiforge" ||
-		p.KmodParallel != 4 || p.Timeouts.Build != 3*time.Hour || p.ConfigHash == "" {
+		p.KmodParallel != 4 || p.Timeouts.Build != 3*time.Hour || p.Timeouts.Heartbeat != 45*time.Second || p.ConfigHash == "" {
 		t.Errorf("plan %+v", p)
 	}
 	if !slices.Equal(p.Arches, []Arch{{Name: "x86_64", Queue: "build-x86_64"}}) {

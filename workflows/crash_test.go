@@ -19,6 +19,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
+	"github.com/kabiforge/kabiforge/internal/repotest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
@@ -65,7 +66,7 @@ func retriedAttempts(t *testing.T, c client.Client, id string) int32 {
 // the publish; restarted each time, the rebuild completes with exactly one
 // publish and the same repository contents as an undisturbed run of the
 // same rebuild (same SRPMs, key and plan) on a fresh server and store. The
-// two runs go side by side: sameRepository says what "the same" means; dnf,
+// two runs go side by side: repotest.Same says what "the same" means; dnf,
 // checking signatures, lists the same packages in both and installs the
 // kernel and every kmod from the crashed run's repository.
 func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
@@ -90,13 +91,13 @@ func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	if calm.res.Published.Packages != crashed.res.Published.Packages {
 		t.Errorf("published %d packages, undisturbed %d", crashed.res.Published.Packages, calm.res.Published.Packages)
 	}
-	files, _ := repoFiles(t, calm.repo)
+	files, _ := repotest.Files(t, calm.repo)
 	for _, want := range []string{"kernel-core-" + kernelA, "kernel-devel-" + kernelA, "kmod-stabledrv-1.0-2", "kmod-fragiledrv-2.3-2", "kmod-tunabledrv-0.9-2"} {
 		if !slices.ContainsFunc(files, func(f string) bool { return strings.HasPrefix(path.Base(f), want) }) {
 			t.Errorf("undisturbed repository lacks %s:\n%s", want, strings.Join(files, "\n"))
 		}
 	}
-	sameRepository(t, calm.repo, crashed.repo)
+	repotest.Same(t, calm.repo, crashed.repo)
 	if w, g := dnfView(t, calm.repo), dnfView(t, crashed.repo); w != g {
 		t.Errorf("dnf lists\n%s\nundisturbed\n%s", g, w)
 	}
@@ -232,7 +233,7 @@ func (in rebuildInputs) run(t *testing.T, parent, name string, crashes bool) reb
 			}
 		}
 	}
-	if j := journal(t, spec.Repo); len(j.Generations) != 1 {
+	if j := repotest.Journal(t, spec.Repo); len(j.Generations) != 1 {
 		t.Errorf("repository has %d generations, want exactly one publish", len(j.Generations))
 	}
 	return rebuildRun{res: res, repo: spec.Repo}

@@ -20,7 +20,6 @@ import (
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/internal/build"
 	"github.com/kabiforge/kabiforge/pipeline"
-	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -158,18 +157,4 @@ func (s slowStore) CompareAndSwap(ctx context.Context, key, version string, r io
 		return store.Info{}, ctx.Err()
 	}
 	return s.Store.CompareAndSwap(ctx, key, version, r)
-}
-
-// journal reads a repository's publish journal.
-func journal(t *testing.T, repoDir string) publish.Journal {
-	t.Helper()
-	data, err := os.ReadFile(repoDir + "/" + publish.JournalKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var j publish.Journal
-	if err := json.Unmarshal(data, &j); err != nil {
-		t.Fatal(err)
-	}
-	return j
 }

@@ -78,6 +78,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.approveCommand(),
 		a.rejectCommand(),
 		a.retryKmodCommand(),
+		a.clusterCommand(),
 	)
 	return root
 }

@@ -52,6 +52,10 @@ type Kernel struct {
 	StablelistDir string
 	// Symbols are the kernel's exports, stablelisted or not.
 	Symbols []Symbol
+	// BuildSeconds makes %build take this long (it sleeps), standing for a
+	// real kernel build's duration in tests that disturb a build mid-way;
+	// 0 builds at once.
+	BuildSeconds int
 }
 
 // Kmod describes a demo kmod source package in the ELRepo style.

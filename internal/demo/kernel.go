@@ -59,7 +59,8 @@ The symbols whose CRCs Red Hat keeps stable over the major release.
 %prep
 
 %build
-echo 'kabiforge demo kernel %{kver}' > vmlinuz
+{{if .Sleep}}sleep {{.Sleep}}
+{{end}}echo 'kabiforge demo kernel %{kver}' > vmlinuz
 
 %install
 install -D -m 0644 vmlinuz %{buildroot}/lib/modules/%{kver}/vmlinuz
@@ -113,8 +114,8 @@ func kernelFiles(k Kernel) (spec []byte, sources map[string][]byte, err error) {
 		return nil, nil, fmt.Errorf("kernel %s: no symbols", k.NVR)
 	}
 	var b bytes.Buffer
-	err = kernelSpec.Execute(&b, map[string]string{
-		"Version": version, "Release": release, "Arch": k.arch(), "StablelistDir": k.stablelistDir(),
+	err = kernelSpec.Execute(&b, map[string]any{
+		"Version": version, "Release": release, "Arch": k.arch(), "StablelistDir": k.stablelistDir(), "Sleep": k.BuildSeconds,
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("render kernel %s spec: %w", k.NVR, err)

@@ -25,12 +25,18 @@ import (
 // tools/bin (which needs the Go module proxy on a fresh machine).
 func StartVersityGW(t testing.TB) (endpoint, accessKey, secretKey, bucket string) {
 	t.Helper()
+	return StartVersityGWOn(t, "127.0.0.1")
+}
+
+// StartVersityGWOn is StartVersityGW listening on a free port of ip.
+func StartVersityGWOn(t testing.TB, ip string) (endpoint, accessKey, secretKey, bucket string) {
+	t.Helper()
 	bin := VersityGWBinary(t)
 	accessKey, secretKey, bucket = "kabiforge-test-ak", "kabiforge-test-sk", "kabiforge-test"
 	root := t.TempDir()
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
-		endpoint, err = startVersityGW(t, bin, accessKey, secretKey, root)
+		endpoint, err = startVersityGW(t, bin, ip, accessKey, secretKey, root)
 		if err == nil {
 			break
 		}
@@ -54,8 +60,8 @@ func StartVersityGW(t testing.TB) (endpoint, accessKey, secretKey, bucket string
 
 // startVersityGW runs the server on a fresh port and waits until it accepts
 // connections.
-func startVersityGW(t testing.TB, bin, accessKey, secretKey, root string) (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func startVersityGW(t testing.TB, bin, ip, accessKey, secretKey, root string) (string, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return "", err
 	}

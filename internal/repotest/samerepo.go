@@ -1,4 +1,7 @@
-package workflows_test
+// Package repotest compares published repositories in tests: whether a
+// disturbed run (crashed workers, lost hosts, restarted servers) published
+// the same repository as an undisturbed run of the same rebuild.
+package repotest
 
 import (
 	"encoding/json"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/repodata"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
@@ -23,7 +27,7 @@ import (
 // (Packages/<sha256>/x.rpm, repodata/<sha256>-primary.xml.gz, ...).
 var sha256Hex = regexp.MustCompile(`[0-9a-f]{64}`)
 
-// sameRepository fails unless the repository in dir got holds the same
+// Same fails unless the repository in dir got holds the same
 // contents as the one in want, both published once from the same inputs
 // (want undisturbed).
 //
@@ -47,10 +51,10 @@ var sha256Hex = regexp.MustCompile(`[0-9a-f]{64}`)
 //   - the same provenance records, except their time and the build logs'
 //     and built SRPM's contents (see sameProvenance), each naming the RPM
 //     its repository publishes.
-func sameRepository(t *testing.T, want, got string) {
+func Same(t testing.TB, want, got string) {
 	t.Helper()
-	wf, ws := repoFiles(t, want)
-	gf, gs := repoFiles(t, got)
+	wf, ws := Files(t, want)
+	gf, gs := Files(t, got)
 	if !slices.Equal(wf, gf) {
 		t.Errorf("repository files differ from an undisturbed run's:\n got %q\nwant %q", gf, wf)
 	}
@@ -107,7 +111,7 @@ func sameMeta(p repodata.Package) repodata.Package {
 // sameRPM reads a published package's headers and clears what two builds
 // of one SRPM may differ in: where it was read from, its build time and
 // its file size (the compressed payload holds the files' mtimes).
-func sameRPM(t *testing.T, root string, m *repodata.Package) rpm.Package {
+func sameRPM(t testing.TB, root string, m *repodata.Package) rpm.Package {
 	t.Helper()
 	p, err := rpm.Open(filepath.Join(root, m.Location))
 	if err != nil {
@@ -121,7 +125,7 @@ func sameRPM(t *testing.T, root string, m *repodata.Package) rpm.Package {
 // publishes, then clears what differs between runs: the record's time, and
 // the content addresses and sizes of the signed RPM, the SRPM the build
 // wrote and its logs (all stamped with times); their names stay.
-func sameProvenance(t *testing.T, root string, p pipeline.Provenance) pipeline.Provenance {
+func sameProvenance(t testing.TB, root string, p pipeline.Provenance) pipeline.Provenance {
 	t.Helper()
 	key := filepath.Join(root, "Packages", p.RPM.SHA256, p.RPM.Name)
 	if fi, err := os.Stat(key); err != nil || fi.Size() != p.RPM.Size {
@@ -163,7 +167,7 @@ func short(v any) string {
 // one primary, filelists and other file each, under repodata/.
 // repo/publish never deletes these (they are in no journal generation);
 // dnf never reads them, as no repomd.xml names them.
-func checkStrays(t *testing.T, strays []string) {
+func checkStrays(t testing.TB, strays []string) {
 	t.Helper()
 	seen := map[string]bool{}
 	for _, s := range strays {
@@ -176,14 +180,14 @@ func checkStrays(t *testing.T, strays []string) {
 	}
 }
 
-// repoFiles lists the files under a repository's root, content addresses
+// Files lists the files under a repository's root, content addresses
 // masked and sorted (the store's lock file left out), split into those the
 // repository holds on purpose and the strays: files under Packages/ or
 // repodata/ that its journal's one generation does not name.
-func repoFiles(t *testing.T, root string) (files, strays []string) {
+func Files(t testing.TB, root string) (files, strays []string) {
 	t.Helper()
 	named := map[string]bool{"repodata/repomd.xml": true, "repodata/repomd.xml.asc": true}
-	for _, g := range journal(t, root).Generations {
+	for _, g := range Journal(t, root).Generations {
 		for _, k := range g.Keys {
 			named[k] = true
 			if _, err := os.Stat(filepath.Join(root, k)); err != nil {
@@ -233,7 +237,7 @@ func byNEVRA(r *repodata.Repo) map[string]*repodata.Package {
 }
 
 // provenance reads a repository's provenance records by file name.
-func provenance(t *testing.T, root string) map[string]pipeline.Provenance {
+func provenance(t testing.TB, root string) map[string]pipeline.Provenance {
 	t.Helper()
 	out := map[string]pipeline.Provenance{}
 	dir := filepath.Join(root, filepath.FromSlash(activities.ProvenancePrefix))
@@ -262,4 +266,18 @@ func keys[V any](m map[string]V) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Journal reads a repository's publish journal.
+func Journal(t testing.TB, root string) publish.Journal {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, publish.JournalKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j publish.Journal
+	if err := json.Unmarshal(data, &j); err != nil {
+		t.Fatal(err)
+	}
+	return j
 }
