@@ -14,15 +14,18 @@ import (
 	"go.temporal.io/api/operatorservice/v1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
-// Kabiforge returns kabiforge's own search attributes and their types.
+// Kabiforge returns kabiforge's own search attributes (named in package
+// pipeline) and their types.
 func Kabiforge() map[string]enums.IndexedValueType {
 	return map[string]enums.IndexedValueType{
-		"KernelNVR":   enums.INDEXED_VALUE_TYPE_KEYWORD,
-		"KabiStage":   enums.INDEXED_VALUE_TYPE_KEYWORD,
-		"KabiBroken":  enums.INDEXED_VALUE_TYPE_BOOL,
-		"KmodsFailed": enums.INDEXED_VALUE_TYPE_INT,
+		pipeline.KernelNVRAttribute:   enums.INDEXED_VALUE_TYPE_KEYWORD,
+		pipeline.KabiStageAttribute:   enums.INDEXED_VALUE_TYPE_KEYWORD,
+		pipeline.KabiBrokenAttribute:  enums.INDEXED_VALUE_TYPE_BOOL,
+		pipeline.KmodsFailedAttribute: enums.INDEXED_VALUE_TYPE_INT,
 	}
 }
 
