@@ -71,7 +71,7 @@ func builderFor(cfg *config.Config) build.Builder {
 	if cfg.Builder.Kind != config.BuilderMock {
 		return &build.Rpmbuild{}
 	}
-	m := &build.Mock{Isolation: string(cfg.Builder.Isolation)}
+	m := &build.Mock{Isolation: string(cfg.Builder.Isolation), ConfigDir: cfg.Builder.Mock.ConfigDir, User: cfg.Builder.Mock.User}
 	for _, s := range cfg.Streams {
 		for _, arch := range cfg.Arches {
 			if t, ok := cfg.Builder.Mock.Template(s.Name, arch.Name); ok {

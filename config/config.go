@@ -180,6 +180,13 @@ type Mock struct {
 	// Templates maps a stream name to a mock config (-r), e.g.
 	// el8: centos-stream-8-{arch}; {arch} is replaced by the build arch.
 	Templates map[string]string `yaml:"templates"`
+	// ConfigDir is mock's config dir (--configdir); default /etc/mock. The
+	// stock configs include /etc/mock/templates by absolute path, so those
+	// must exist in /etc/mock whatever the config dir.
+	ConfigDir string `yaml:"config_dir"`
+	// User is the unprivileged user, in the mock group, that mock builds as
+	// when the worker runs as root; default the worker's SUDO_UID.
+	User string `yaml:"user"`
 }
 
 // Template returns the mock config for a stream and arch, and whether one is configured.

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -45,6 +46,9 @@ func (c *Config) validateBuilder(ps *problems) {
 	}
 	if b.Kind != BuilderMock {
 		return
+	}
+	if d := b.Mock.ConfigDir; d != "" && !filepath.IsAbs(d) {
+		ps.add("builder.mock.config_dir", "%q is relative; mock needs an absolute config dir such as /etc/mock", d)
 	}
 	for i, st := range c.Streams {
 		t, ok := b.Mock.Templates[st.Name]

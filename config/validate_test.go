@@ -128,6 +128,9 @@ builder: {kind: rpmbuild, isolation: nspawn, time_limit: 30s, concurrency: 0, km
 		{"bad builder kind", `
 builder: {kind: koji}`,
 			[]string{`builder.kind: "koji" is not one of mock or rpmbuild`}},
+		{"relative mock config dir", `
+builder: {kind: mock, mock: {config_dir: etc/mock, templates: {el8: "centos-stream-8-{arch}"}}}`,
+			[]string{`builder.mock.config_dir: "etc/mock" is relative; mock needs an absolute config dir such as /etc/mock`}},
 		{"bad mock isolation", `
 builder: {kind: mock, isolation: chroot, mock: {templates: {el8: "centos-stream-8-{arch}"}}}`,
 			[]string{`builder.isolation: "chroot" is not one of nspawn or simple`}},

@@ -1,10 +1,16 @@
 //go:build mock
 
 // Tests against real mock: go test -tags mock ./internal/build/ on a host (or
-// in the worker image, see README.md) where mock runs. They need network
-// access for the template's repositories. KABIFORGE_MOCK_TEMPLATE picks the
-// template, centos-stream-9-x86_64 by default; KABIFORGE_MOCK_ISOLATION the
-// isolation, simple by default (nspawn needs a privileged container).
+// in the worker image, see README.md) where mock runs. Without mock on PATH
+// they fail under CI=true and skip elsewhere. The environment picks the
+// setup:
+//
+//	KABIFORGE_MOCK_TEMPLATE   mock config to include, default centos-stream-9-x86_64
+//	KABIFORGE_MOCK_CONFIGDIR  mock's config dir, default /etc/mock
+//	KABIFORGE_MOCK_ISOLATION  simple (default) or nspawn (needs a privileged container)
+//	KABIFORGE_MOCK_USER       the unprivileged user mock builds as when tests run as root
+//
+// With -update they rewrite testdata/mock from the logs real mock wrote.
 package build
 
 import (
@@ -22,13 +28,40 @@ import (
 	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
+// mockBase is where mock makes its buildroots.
+const mockBase = "/var/lib/mock"
+
 func realMock(t *testing.T) *Mock {
 	t.Helper()
 	testutil.RequireTool(t, "mock")
 	return &Mock{Template: or(os.Getenv("KABIFORGE_MOCK_TEMPLATE"), "centos-stream-9-x86_64"),
-		Isolation: or(os.Getenv("KABIFORGE_MOCK_ISOLATION"), "simple")}
+		ConfigDir: os.Getenv("KABIFORGE_MOCK_CONFIGDIR"),
+		Isolation: or(os.Getenv("KABIFORGE_MOCK_ISOLATION"), "simple"),
+		User:      os.Getenv("KABIFORGE_MOCK_USER"),
+		Dist:      ".el9"}
 }
 
+// record copies the logs of a real mock result dir into testdata/mock/name
+// when the tests run with -update.
+func record(t *testing.T, name, dir string) {
+	t.Helper()
+	if !*update {
+		return
+	}
+	dst := filepath.Join("testdata", "mock", name)
+	if err := os.RemoveAll(dst); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "*.log"))
+	copyInto(t, dst, logs...)
+}
+
+// The kernel is rebuilt in mock; the kmod is rebuilt in mock against the
+// kernel's packages handed over as the production build hands them over, a
+// folder of bare RPMs; dnf installs the result.
 func TestRealMockBuildsKernelThenKmodAgainstIt(t *testing.T) {
 	m := realMock(t)
 	ctx := context.Background()
@@ -38,10 +71,12 @@ func TestRealMockBuildsKernelThenKmodAgainstIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got lines
+	start := time.Now()
 	kres, err := m.Build(ctx, Request{SRPM: srpm, Arch: "x86_64", ResultDir: t.TempDir(), OnLog: got.add, Timeout: 30 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("kernel rebuilt in mock in %v", time.Since(start).Round(time.Second))
 	if len(kres.RPMs) != 4 || !got.has("Wrote:") {
 		t.Fatalf("kernel result %+v; streamed Wrote: %v", kres, got.has("Wrote:"))
 	}
@@ -50,59 +85,92 @@ func TestRealMockBuildsKernelThenKmodAgainstIt(t *testing.T) {
 			t.Errorf("no %s in %v", want, kres.Logs)
 		}
 	}
-	repo := t.TempDir()
-	copyInto(t, repo, kres.RPMs...)
-	createrepo(t, repo)
+	record(t, "success", filepath.Dir(kres.RPMs[0]))
+	deps := t.TempDir()
+	copyInto(t, deps, kres.RPMs...)
 
 	ksrpm, err := demo.KmodSRPM(t.TempDir(), demo.Kmods(k.NVR)[1])
 	if err != nil {
 		t.Fatal(err)
 	}
+	start = time.Now()
 	mres, err := m.Build(ctx, Request{SRPM: ksrpm, Arch: "x86_64", ResultDir: t.TempDir(),
-		Repos: []Repo{{Name: "kabiforge-kernel", URL: "file://" + repo}}})
+		Repos: []Repo{{Name: "deps", URL: "file://" + deps}}})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("kmod rebuilt in mock in %v", time.Since(start).Round(time.Second))
 	sym, _ := k.Symbol(demo.FragileSymbol)
 	want := fmt.Sprintf("kernel(%s) = 0x%08x", demo.FragileSymbol, sym.CRC)
 	if !slices.Contains(requires(t, mres.RPMs[0]), want) {
 		t.Errorf("kmod lacks %q", want)
 	}
+	repo := t.TempDir()
+	copyInto(t, repo, append(kres.RPMs, mres.RPMs...)...)
+	createrepo(t, repo)
+	if out, err := dnfInstall(t, []string{repo}, "kmod-"+demo.Kmods(k.NVR)[1].Name); err != nil {
+		t.Fatalf("dnf install of the mock-built kmod: %v\n%s", err, out)
+	}
 }
 
 func TestRealMockFailureTypes(t *testing.T) {
 	m := realMock(t)
-	_, err := m.Build(context.Background(), Request{SRPM: specSRPM(t, "fails.spec"), Arch: "x86_64", ResultDir: t.TempDir()})
+	dir := t.TempDir()
+	_, err := m.Build(context.Background(), Request{SRPM: specSRPM(t, "fails.spec"), Arch: "x86_64", ResultDir: dir})
 	var pe *PackageError
 	if !errors.As(err, &pe) || !strings.Contains(strings.Join(pe.Tail, "\n"), "kabiforge-fails-marker") {
 		t.Errorf("failing spec: err = %v, want a PackageError with the marker in its tail", err)
 	}
-	_, err = m.Build(context.Background(), Request{SRPM: specSRPM(t, "missing-br.spec"), Arch: "x86_64", ResultDir: t.TempDir()})
+	record(t, "build-failure", dir)
+	dir = t.TempDir()
+	_, err = m.Build(context.Background(), Request{SRPM: specSRPM(t, "missing-br.spec"), Arch: "x86_64", ResultDir: dir})
 	var de *DependencyError
 	if !errors.As(err, &de) || !slices.Contains(de.Missing, "kabiforge-no-such-devel >= 2.0") {
 		t.Errorf("missing BuildRequires: err = %v, want a DependencyError naming it", err)
 	}
+	record(t, "missing-dep", dir)
+	dir = t.TempDir()
+	_, err = m.Build(context.Background(), Request{SRPM: specSRPM(t, "missing-br.spec"), Arch: "x86_64", ResultDir: dir,
+		Repos: []Repo{{Name: "unreachable", URL: "http://127.0.0.1:9/kabiforge-no-repo/"}}})
+	if !Retryable(err) {
+		t.Errorf("unreachable repository: err = %v, want an infrastructure error", err)
+	}
+	record(t, "dnf-network", dir)
 }
 
+// Cancelling a build stops every process, and the build's buildroot is
+// gone: nothing mounted under it, no directory for it in /var/lib/mock.
 func TestRealMockCancel(t *testing.T) {
 	m := realMock(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var got lines
 	go func() {
-		for !got.has("kabiforge-sleeps: sleeping") {
+		for !got.has("kabiforge-sleeps: sleeping") && ctx.Err() == nil {
 			time.Sleep(100 * time.Millisecond)
 		}
 		cancel()
 	}()
+	req := Request{SRPM: specSRPM(t, "sleeps.spec"), Arch: "x86_64", ResultDir: t.TempDir(), OnLog: got.add}
+	root := filepath.Join(mockBase, rootName(m.Template, req)+"-"+uniqueExt(req))
 	start := time.Now()
-	_, err := m.Build(ctx, Request{SRPM: specSRPM(t, "sleeps.spec"), Arch: "x86_64", ResultDir: t.TempDir(), OnLog: got.add})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v after %v", err, time.Since(start))
+	_, err := m.Build(ctx, req)
+	if !errors.Is(err, context.Canceled) || !got.has("kabiforge-sleeps: sleeping") {
+		t.Fatalf("err = %v after %v, sleeping seen: %v", err, time.Since(start), got.has("kabiforge-sleeps: sleeping"))
 	}
-	for deadline := time.Now().Add(5 * time.Second); countProcs(t, "61.4321") > 0; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("build processes survive the cancel")
-		}
+	t.Logf("cancelled and scrubbed in %v", time.Since(start).Round(time.Second))
+	if n := countProcs(t, "61.4321"); n > 0 {
+		t.Errorf("%d build processes survive the cancel", n)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(mounts), root) {
+		t.Errorf("mounts under %s survive the cancel:\n%s", root, mounts)
+	}
+	if _, err := os.Stat(root); !errors.Is(err, os.ErrNotExist) {
+		entries, _ := os.ReadDir(mockBase)
+		t.Errorf("buildroot %s survives the cancel (%v); %s holds %d entries", root, err, mockBase, len(entries))
 	}
 }

@@ -7,8 +7,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
@@ -57,7 +60,7 @@ func TestMockConfigAndArgvGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			golden(t, tc.name+".cfg", cfg)
-			argv := tc.mock.Argv("/tmp/kabiforge-mock-1/"+rootName(tc.req)+".cfg", tc.req)
+			argv := tc.mock.Argv("/tmp/kabiforge-mock-1/kabiforge.cfg", tc.req)
 			golden(t, tc.name+".argv", []byte(strings.Join(argv, "\n")+"\n"))
 		})
 	}
@@ -91,22 +94,45 @@ func TestMockConfigRejectsBadInput(t *testing.T) {
 }
 
 // mockResult copies a testdata/mock case into a result dir and adds the
-// named files (packages) to it.
+// given files (packages) to it.
 func mockResult(t *testing.T, name string, files ...string) string {
 	t.Helper()
 	dir := t.TempDir()
 	logs, _ := filepath.Glob(filepath.Join("testdata", "mock", name, "*.log"))
 	copyInto(t, dir, logs...)
-	for _, f := range files {
-		if err := os.WriteFile(filepath.Join(dir, f), []byte("rpm"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	copyInto(t, dir, files...)
 	return dir
 }
 
+// collectPackages holds builtPackages' packages for the whole test binary.
+var collectPackages struct {
+	sync.Mutex
+	srpm, rpm string
+}
+
+// builtPackages builds one small package with rpmbuild, once per test
+// binary: its source package and its binary package, read-only.
+func builtPackages(t *testing.T) (srpm, rpm string) {
+	t.Helper()
+	collectPackages.Lock()
+	defer collectPackages.Unlock()
+	if collectPackages.srpm == "" {
+		spec := testutil.SimpleSpec("kabiforge-collect", "1.0", "1")
+		dir := filepath.Join(kernelRepos.dir, "collect")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		copyInto(t, dir, testutil.RPMBuildSRPM(t, spec), testutil.RPMBuild(t, spec)[0])
+		srpm, _ := filepath.Glob(filepath.Join(dir, "*.src.rpm"))
+		rpm, _ := filepath.Glob(filepath.Join(dir, "*.noarch.rpm"))
+		collectPackages.srpm, collectPackages.rpm = srpm[0], rpm[0]
+	}
+	return collectPackages.srpm, collectPackages.rpm
+}
+
 func TestCollectMockResults(t *testing.T) {
-	dir := mockResult(t, "success", "kmod-fragiledrv-2.3-1.el8.src.rpm", "kmod-fragiledrv-2.3-1.el8.x86_64.rpm")
+	srpm, bin := builtPackages(t)
+	dir := mockResult(t, "success", srpm, bin)
 	if err := mockFailure("x.src.rpm", 0, dir, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +144,36 @@ func TestCollectMockResults(t *testing.T) {
 	for _, l := range res.Logs {
 		logs = append(logs, filepath.Base(l))
 	}
-	if filepath.Base(res.SRPM) != "kmod-fragiledrv-2.3-1.el8.src.rpm" || len(res.RPMs) != 1 ||
-		!slices.Equal(logs, []string{"build.log", "root.log", "state.log"}) {
+	if filepath.Base(res.SRPM) != filepath.Base(srpm) || len(res.RPMs) != 1 || filepath.Base(res.RPMs[0]) != filepath.Base(bin) ||
+		!slices.Equal(logs, []string{"build.log", "hw_info.log", "installed_pkgs.log", "root.log", "state.log"}) {
 		t.Errorf("result = %+v", res)
 	}
 	if _, err := collectMock("x.src.rpm", mockResult(t, "success")); !Retryable(err) {
 		t.Errorf("success without packages: err = %v, want an infrastructure error", err)
+	}
+}
+
+// A file named *.rpm that is no RPM is not a result: collection reads each.
+func TestCollectMockReadsEachPackage(t *testing.T) {
+	srpm, bin := builtPackages(t)
+	for name, data := range map[string][]byte{"kmod-x-1-1.el9.x86_64.rpm": []byte("rpm"), "kmod-x-1-1.el9.src.rpm": nil} {
+		dir := mockResult(t, "success", srpm, bin)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := collectMock("x.src.rpm", dir)
+		if !Retryable(err) || !strings.Contains(err.Error(), name+" is not an RPM") {
+			t.Errorf("%s: err = %v, want an infrastructure error naming it", name, err)
+		}
+	}
+	// A binary package named .src.rpm is still a binary package: no source package.
+	dir := mockResult(t, "success")
+	copyInto(t, dir, bin)
+	if err := os.Rename(filepath.Join(dir, filepath.Base(bin)), filepath.Join(dir, "renamed.src.rpm")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := collectMock("x.src.rpm", dir); err == nil || !strings.Contains(err.Error(), "no source package") {
+		t.Errorf("a binary package named .src.rpm: err = %v", err)
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
 // mock's exit codes (mockbuild/exception.py).
@@ -104,6 +106,8 @@ func orTail(tail, fallback []string) []string {
 }
 
 // collectMock lists what a successful mock build left in its result dir.
+// Each *.rpm is read as a package: the source package is the one without a
+// SOURCERPM tag, and a file that is no RPM is an error, not a result.
 func collectMock(srpm, dir string) (Result, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -113,18 +117,27 @@ func collectMock(srpm, dir string) (Result, error) {
 	for _, e := range entries {
 		name, path := e.Name(), filepath.Join(dir, e.Name())
 		switch {
-		case e.IsDir():
-		case strings.HasSuffix(name, ".src.rpm"):
-			res.SRPM = path
+		case !e.Type().IsRegular():
 		case strings.HasSuffix(name, ".rpm"):
-			res.RPMs = append(res.RPMs, path)
+			p, err := rpm.Open(path)
+			if err != nil {
+				return Result{}, &InfraError{SRPM: srpm, Op: "collect mock results", Err: fmt.Errorf("%s is not an RPM: %w", name, err)}
+			}
+			if !p.IsSource() {
+				res.RPMs = append(res.RPMs, path)
+			} else if res.SRPM != "" {
+				return Result{}, &InfraError{SRPM: srpm, Op: "collect mock results",
+					Err: fmt.Errorf("two source packages in %s: %s and %s", dir, filepath.Base(res.SRPM), name)}
+			} else {
+				res.SRPM = path
+			}
 		case strings.HasSuffix(name, ".log"):
 			res.Logs = append(res.Logs, path)
 		}
 	}
 	if res.SRPM == "" || len(res.RPMs) == 0 {
 		return Result{}, &InfraError{SRPM: srpm, Op: "collect mock results",
-			Err: fmt.Errorf("mock succeeded but %s holds %d binary packages and no source package", dir, len(res.RPMs))}
+			Err: fmt.Errorf("mock succeeded but %s holds %d binary packages and %s source package", dir, len(res.RPMs), map[bool]string{true: "a", false: "no"}[res.SRPM != ""])}
 	}
 	return res, nil
 }

@@ -67,19 +67,20 @@ type exitStatus int
 // and returns context.Cause(ctx). A command that ran and exited non-zero
 // returns its status and a nil error; err is for failures to run at all.
 func run(ctx context.Context, sink *logSink, dir string, argv ...string) (exitStatus, error) {
-	return runGrace(ctx, sink, dir, 0, argv...)
+	return runGrace(ctx, sink, dir, 0, nil, argv...)
 }
 
 // runGrace is run, but on cancel it first sends the group SIGTERM and waits
 // up to grace for it to exit before SIGKILL, so a tool such as mock can
-// unmount its buildroot.
-func runGrace(ctx context.Context, sink *logSink, dir string, grace time.Duration, argv ...string) (exitStatus, error) {
+// unmount its buildroot. env, when not nil, is the command's environment.
+func runGrace(ctx context.Context, sink *logSink, dir string, grace time.Duration, env []string, argv ...string) (exitStatus, error) {
 	if err := context.Cause(ctx); err != nil {
 		return -1, err
 	}
 	sink.Printf("+ %s", strings.Join(argv, " "))
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
+	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	pr, pw, err := os.Pipe()
 	if err != nil {

@@ -1,0 +1,132 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/repodata"
+)
+
+// mockUser is the unprivileged user mock drops to. mock refuses to run as
+// root unless SUDO_UID names that user, and writes the result dir as it.
+type mockUser struct {
+	uid, gid int      // gid is the mock group's
+	env      []string // mock's environment; nil inherits ours
+}
+
+// user works out who mock builds as. When the worker is not root, mock
+// runs as the worker and nothing changes. As root, mock needs an
+// unprivileged user: m.User, else the worker's own SUDO_UID.
+func (m *Mock) user() (*mockUser, error) {
+	if os.Geteuid() != 0 {
+		return &mockUser{uid: os.Getuid(), gid: os.Getgid()}, nil
+	}
+	var u *user.User
+	var err error
+	switch name := m.User; {
+	case name != "":
+		if u, err = user.Lookup(name); err != nil {
+			if u, err = user.LookupId(name); err != nil {
+				return nil, fmt.Errorf("mock user %q: no such user", name)
+			}
+		}
+	case os.Getenv("SUDO_UID") != "":
+		if u, err = user.LookupId(os.Getenv("SUDO_UID")); err != nil {
+			return nil, fmt.Errorf("mock user: SUDO_UID %s: %w", os.Getenv("SUDO_UID"), err)
+		}
+	default:
+		return nil, errors.New("mock will not build as root: name the unprivileged user it builds as (builder.mock.user)")
+	}
+	g, err := user.LookupGroup("mock")
+	if err != nil {
+		return nil, fmt.Errorf("mock needs a group named mock (groupadd -r mock; usermod -aG mock %s): %w", u.Username, err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(g.Gid)
+	env := []string{"SUDO_UID=" + u.Uid, "SUDO_GID=" + g.Gid, "SUDO_USER=" + u.Username}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SUDO_") {
+			env = append(env, kv)
+		}
+	}
+	return &mockUser{uid: uid, gid: gid, env: env}, nil
+}
+
+// ownDir makes dir (and missing parents) and, when the worker is root,
+// hands dir itself to mock's user: mock writes its logs there unprivileged.
+func (u *mockUser) ownDir(dir string, mode fs.FileMode) error {
+	if err := os.MkdirAll(dir, mode); err != nil {
+		return err
+	}
+	if err := os.Chmod(dir, mode); err != nil {
+		return err
+	}
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	return os.Chown(dir, u.uid, u.gid)
+}
+
+// localRepos gives mock a repository for every local directory among repos:
+// mock hands the URL to dnf, which needs repodata, so a folder of bare RPMs
+// is indexed with the project's repodata writer first.
+func localRepos(ctx context.Context, repos []Repo) error {
+	for _, r := range repos {
+		if !strings.HasPrefix(r.URL, "/") && !strings.HasPrefix(r.URL, "file:") {
+			continue
+		}
+		dir, err := localPath(r)
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(filepath.Join(dir, "repodata", "repomd.xml")); err == nil {
+			continue
+		}
+		if _, err := repodata.Index(ctx, dir, repodata.Options{}); err != nil {
+			return fmt.Errorf("repository %s: %w", r.Name, err)
+		}
+	}
+	return nil
+}
+
+// mockInclude is a line of a mock config that includes another config.
+var mockInclude = regexp.MustCompile(`(?m)^\s*include\(\s*['"]([^'"]+)['"]\s*\)`)
+
+// checkTemplate follows the includes of a mock config the way mock does
+// (relative names against mock's config dir) and says which file is missing.
+// The stock configs include /etc/mock/templates/… by absolute path, so a
+// config dir elsewhere needs those templates in /etc/mock as well.
+func checkTemplate(configDir, path string, depth int) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("mock config %s: %w (mock's config dir is %s)", path, err, configDir)
+	}
+	if depth > 10 {
+		return fmt.Errorf("mock config %s: includes nested more than 10 deep", path)
+	}
+	for _, m := range mockInclude.FindAllStringSubmatch(string(data), -1) {
+		inc := m[1]
+		if !filepath.IsAbs(inc) {
+			inc = filepath.Join(configDir, inc)
+		}
+		if _, err := os.Stat(inc); err != nil {
+			hint := ""
+			if configDir != "/etc/mock" && strings.HasPrefix(inc, "/etc/mock/") {
+				hint = "; stock configs include /etc/mock/templates by absolute path, so install them in /etc/mock too or use config dir /etc/mock"
+			}
+			return fmt.Errorf("mock config %s includes %s, which is missing (mock's config dir is %s)%s", path, inc, configDir, hint)
+		}
+		if err := checkTemplate(configDir, inc, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package build
+
+import (
+	"context"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/kabiforge/kabiforge/repo/repodata"
+)
+
+// The folder of bare RPMs the kmod build downloads becomes a repository dnf
+// (inside mock) can read: repodata written by the project's writer, listing
+// exactly the packages.
+func TestLocalReposIndexesBareFolders(t *testing.T) {
+	srpm, bin := builtPackages(t)
+	bare, indexed := t.TempDir(), t.TempDir()
+	copyInto(t, bare, bin)
+	copyInto(t, indexed, bin)
+	if _, err := repodata.Index(context.Background(), indexed, repodata.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.ReadFile(filepath.Join(indexed, "repodata", "repomd.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos := []Repo{{Name: "deps", URL: "file://" + bare}, {Name: "kernel", URL: indexed},
+		{Name: "remote", URL: "https://repo.example.org/el9/"}}
+	if err := localRepos(context.Background(), repos); err != nil {
+		t.Fatal(err)
+	}
+	r, err := repodata.ReadRepo(bare)
+	if err != nil {
+		t.Fatalf("the bare folder is still no repository: %v", err)
+	}
+	if len(r.Packages) != 1 || r.Packages[0].Name != "kabiforge-collect" {
+		t.Errorf("repository lists %d packages: %+v", len(r.Packages), r.Packages)
+	}
+	after, _ := os.ReadFile(filepath.Join(indexed, "repodata", "repomd.xml"))
+	if string(after) != string(before) {
+		t.Error("an indexed repository was re-indexed")
+	}
+	err = localRepos(context.Background(), []Repo{{Name: "broken", URL: "file://" + filepath.Dir(srpm) + "/missing"}})
+	if err == nil || !strings.Contains(err.Error(), "repository broken") {
+		t.Errorf("missing folder: err = %v", err)
+	}
+}
+
+// mock resolves relative includes in its config dir, and the stock configs
+// include /etc/mock/templates by absolute path: the builder says which file
+// is missing before mock runs.
+func TestCheckTemplateFollowsIncludes(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("templates/base.tpl", "config_opts['dist'] = 'el9'\n")
+	write("good-x86_64.cfg", "include('templates/base.tpl')\nconfig_opts['root'] = 'good'\n")
+	write("eol/abs-x86_64.cfg", "include('/etc/mock/templates/kabiforge-no-such.tpl')\n")
+	write("deep-x86_64.cfg", "  include(\"good-x86_64.cfg\")\ninclude('templates/gone.tpl')\n")
+	if err := checkTemplate(dir, filepath.Join(dir, "good-x86_64.cfg"), 0); err != nil {
+		t.Errorf("good template: %v", err)
+	}
+	for name, want := range map[string]string{
+		"eol/abs-x86_64.cfg": "includes /etc/mock/templates/kabiforge-no-such.tpl, which is missing (mock's config dir is " + dir + "); stock configs include /etc/mock/templates",
+		"deep-x86_64.cfg":    "includes " + filepath.Join(dir, "templates/gone.tpl") + ", which is missing",
+		"none-x86_64.cfg":    "none-x86_64.cfg: open",
+	} {
+		err := checkTemplate(dir, filepath.Join(dir, name), 0)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v, want %q", name, err, want)
+		}
+	}
+	m := &Mock{Template: "eol/abs-x86_64", ConfigDir: dir, Isolation: "simple"}
+	_, err := m.Build(context.Background(), Request{SRPM: "/in/x-1-1.src.rpm", Arch: "x86_64", ResultDir: t.TempDir()})
+	if !Retryable(err) || !strings.Contains(err.Error(), "kabiforge-no-such.tpl, which is missing") {
+		t.Errorf("Build with a broken template: err = %v", err)
+	}
+}
+
+// Builds of one template and arch share a root name (and so mock's root
+// cache); their buildroots differ by --uniqueext.
+func TestMockRootSharedPerStreamAndArch(t *testing.T) {
+	m := &Mock{Template: "centos-stream-9-x86_64", ConfigDir: "/srv/mock"}
+	a := Request{SRPM: "/in/a-1-1.src.rpm", Arch: "x86_64", ResultDir: "/out/a"}
+	b := Request{SRPM: "/in/b-1-1.src.rpm", Arch: "x86_64", ResultDir: "/out/b"}
+	if rootName(m.Template, a) != "kabiforge-centos-stream-9-x86_64" || rootName(m.Template, a) != rootName(m.Template, b) {
+		t.Errorf("roots %s, %s", rootName(m.Template, a), rootName(m.Template, b))
+	}
+	if got := rootName("eol/centos-stream-8-x86_64", Request{Arch: "i686"}); got != "kabiforge-eol-centos-stream-8-x86_64-i686" {
+		t.Errorf("root %s", got)
+	}
+	argA, argB := strings.Join(m.Argv("/c.cfg", a), " "), strings.Join(m.Argv("/c.cfg", b), " ")
+	if !strings.Contains(argA, "--configdir /srv/mock --uniqueext "+uniqueExt(a)) || uniqueExt(a) == uniqueExt(b) || argA == argB {
+		t.Errorf("argv\n%s\n%s", argA, argB)
+	}
+}
+
+// As root, mock needs an unprivileged user in the mock group, and the
+// result dir must be that user's: mock writes its logs there unprivileged.
+func TestMockUserOwnsResultDir(t *testing.T) {
+	if os.Geteuid() != 0 {
+		u, err := (&Mock{}).user()
+		if err != nil || u.uid != os.Getuid() || u.env != nil {
+			t.Fatalf("not root: user %+v, %v", u, err)
+		}
+		return
+	}
+	t.Setenv("SUDO_UID", "")
+	if _, err := (&Mock{}).user(); err == nil || !strings.Contains(err.Error(), "builder.mock.user") {
+		t.Errorf("root without a user: err = %v", err)
+	}
+	if _, err := (&Mock{User: "kabiforge-no-such-user"}).user(); err == nil || !strings.Contains(err.Error(), "no such user") {
+		t.Errorf("unknown user: err = %v", err)
+	}
+	nobody, err := user.Lookup("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := (&Mock{User: "nobody"}).user()
+	if _, gerr := user.LookupGroup("mock"); gerr != nil {
+		if err == nil || !strings.Contains(err.Error(), "group named mock") {
+			t.Errorf("no mock group: err = %v", err)
+		}
+		return
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strconv.Itoa(u.uid) != nobody.Uid || !strings.Contains(strings.Join(u.env, "\n"), "SUDO_UID="+nobody.Uid+"\n") {
+		t.Errorf("user %+v", u)
+	}
+	dir := filepath.Join(t.TempDir(), "result")
+	if err := u.ownDir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	if int(st.Uid) != u.uid || int(st.Gid) != u.gid || fi.Mode().Perm() != 0o755 {
+		t.Errorf("result dir %v owned by %d:%d, want %d:%d", fi.Mode(), st.Uid, st.Gid, u.uid, u.gid)
+	}
+}
