@@ -24,9 +24,17 @@ RUN dnf -y install --setopt=install_weak_deps=False \
         cpio gnupg2 systemd-container ca-certificates \
     && dnf clean all \
     && rm -rf /var/cache/dnf
-# mock refuses to build for users outside the mock group; the worker runs
-# as root inside the container so that cancelling a build can signal mock's
-# root-owned process group (mock drops to the mockbuild user for rpmbuild).
+# mock will not run as root without an unprivileged user to drop to (it reads
+# SUDO_UID) and wants that user in the mock group; the worker runs as root so
+# that cancelling a build can signal mock's root-owned process group, and
+# gives mock this user (builder.mock.user, or SUDO_UID below). The result
+# dirs are made for it. mock-core-configs installs the configs and the
+# templates they include by absolute path in /etc/mock (builder.mock.config_dir).
+RUN getent group mock >/dev/null || groupadd -r mock; \
+    useradd --system --uid 990 --gid mock --home-dir /var/lib/kabiforge --no-create-home \
+        --shell /sbin/nologin kabiforge-mock \
+    && test -f /etc/mock/site-defaults.cfg && test -d /etc/mock/templates
+ENV SUDO_UID=990
 COPY --from=build /out/kabiforge /usr/local/bin/kabiforge
 # Buildroots and the package cache live on volumes: they are large and the
 # cache makes the next buildroot fast.

@@ -54,6 +54,9 @@ const repoPriority = 1
 // clean its buildroot before its process group is killed.
 const mockGrace = 15 * time.Second
 
+// mockExitLine starts the line of mock.log that gives mock's exit status.
+const mockExitLine = "kabiforge: mock exited with status "
+
 // mockScrubLimit bounds scrubbing a stopped build's buildroot.
 const mockScrubLimit = 2 * time.Minute
 
@@ -123,34 +126,35 @@ func (m *Mock) Config(req Request) ([]byte, error) {
 
 // Argv returns mock's command line for one build whose config is at cfg.
 func (m *Mock) Argv(cfg string, req Request) []string {
-	return append(m.baseArgv(cfg, req), "--resultdir", req.ResultDir, "--rebuild", req.SRPM)
+	return m.argv(cfg, uniqueExt(req), "--resultdir", req.ResultDir, "--rebuild", req.SRPM)
 }
 
-// baseArgv is mock and the options every call about one build shares: its
-// config, config dir and the unique extension of its buildroot.
-func (m *Mock) baseArgv(cfg string, req Request) []string {
+// argv is mock with the options every call about one build shares (its
+// config, config dir and the unique extension of its buildroot), then args.
+func (m *Mock) argv(cfg, ext string, args ...string) []string {
 	argv := []string{or(m.Command, "mock"), "-r", cfg}
 	if m.ConfigDir != "" {
 		argv = append(argv, "--configdir", m.ConfigDir)
 	}
-	return append(argv, "--uniqueext", uniqueExt(req), "--isolation="+m.isolation())
+	return append(append(argv, "--uniqueext", ext, "--isolation="+m.isolation()), args...)
 }
 
-// Build runs one mock build. mock's own output goes to mock.log in the
-// result dir; the lines of its build.log and root.log are passed to
-// req.OnLog as mock writes them. A cancelled or timed-out build's
-// buildroot is scrubbed before Build returns.
+// Build runs one mock build. mock works in a staging dir its unprivileged
+// user can reach; its logs and packages are moved to the result dir when it
+// ends. mock's own output goes to mock.log in the result dir; the lines of
+// its build.log and root.log are passed to req.OnLog as mock writes them. A
+// cancelled or timed-out build's buildroot is scrubbed before Build returns.
 func (m *Mock) Build(ctx context.Context, req Request) (Result, error) {
 	start := time.Now()
 	cfg, err := m.Config(req)
 	if err != nil {
 		return Result{}, err
 	}
-	cfgPath, u, cleanup, err := m.prepare(ctx, req, cfg)
+	st, err := m.stage(ctx, req, cfg)
 	if err != nil {
 		return Result{}, err
 	}
-	defer cleanup()
+	defer st.remove()
 	logFile, err := os.Create(filepath.Join(req.ResultDir, "mock.log"))
 	if err != nil {
 		return Result{}, &InfraError{SRPM: req.SRPM, Op: "create mock log", Err: err}
@@ -160,11 +164,18 @@ func (m *Mock) Build(ctx context.Context, req Request) (Result, error) {
 	bctx, cancel := withTimeout(ctx, req.Timeout)
 	defer cancel()
 	sink := newLogSink(logFile, nil)
-	stop := followLogs(req.ResultDir, req.OnLog, "build.log", "root.log")
-	status, err := runGrace(bctx, sink, req.ResultDir, mockGrace, u.env, m.Argv(cfgPath, req)...)
+	stop := followLogs(st.result, req.OnLog, "build.log", "root.log")
+	status, err := runGrace(bctx, sink, st.dir, mockGrace, st.user.env,
+		m.argv(st.cfg, uniqueExt(req), "--resultdir", st.result, "--rebuild", st.srpm)...)
 	stop()
+	if err == nil {
+		sink.Printf("%s%d", mockExitLine, status)
+	}
 	if err != nil && bctx.Err() != nil {
-		m.scrub(sink, cfgPath, req, u)
+		m.scrub(sink, st, uniqueExt(req))
+	}
+	if merr := st.collect(req.ResultDir); merr != nil && err == nil {
+		return Result{}, &InfraError{SRPM: req.SRPM, Op: "move mock results", Err: merr}
 	}
 	switch {
 	case err != nil && context.Cause(bctx) == errTimeLimit:
@@ -186,49 +197,13 @@ func (m *Mock) Build(ctx context.Context, req Request) (Result, error) {
 	return res, nil
 }
 
-// prepare checks the template, indexes the local repositories, makes the
-// result dir for mock's user and writes the config where that user can
-// read it. cleanup removes the config.
-func (m *Mock) prepare(ctx context.Context, req Request, cfg []byte) (cfgPath string, u *mockUser, cleanup func(), err error) {
-	infra := func(op string, err error) (string, *mockUser, func(), error) {
-		return "", nil, nil, &InfraError{SRPM: req.SRPM, Op: op, Err: err}
-	}
-	configDir := or(m.ConfigDir, "/etc/mock")
-	if err := checkTemplate(configDir, filepath.Join(configDir, or(req.Template, m.Template)+".cfg"), 0); err != nil {
-		return infra("check mock template", err)
-	}
-	if u, err = m.user(); err != nil {
-		return infra("find mock's user", err)
-	}
-	if err := localRepos(ctx, req.Repos); err != nil {
-		return infra("index build repositories", err)
-	}
-	if err := u.ownDir(req.ResultDir, 0o755); err != nil {
-		return infra("make result dir", err)
-	}
-	dir, err := os.MkdirTemp(m.WorkDir, "kabiforge-mock-")
-	if err != nil {
-		return infra("write mock config", err)
-	}
-	cfgPath = filepath.Join(dir, "kabiforge.cfg")
-	// mock reads its config as its unprivileged user.
-	if err = os.Chmod(dir, 0o755); err == nil {
-		err = os.WriteFile(cfgPath, cfg, 0o644)
-	}
-	if err != nil {
-		os.RemoveAll(dir)
-		return infra("write mock config", err)
-	}
-	return cfgPath, u, func() { os.RemoveAll(dir) }, nil
-}
-
 // scrub removes the buildroot of a build that was stopped: mock cleans up
 // after itself when a build ends, but not when it is killed.
-func (m *Mock) scrub(sink *logSink, cfgPath string, req Request, u *mockUser) {
+func (m *Mock) scrub(sink *logSink, st *mockStage, ext string) {
 	ctx, cancel := context.WithTimeout(context.Background(), mockScrubLimit)
 	defer cancel()
-	argv := append(m.baseArgv(cfgPath, req), "--scrub=chroot", "--scrub=bootstrap")
-	if status, err := runGrace(ctx, sink, req.ResultDir, mockGrace, u.env, argv...); err != nil || status != 0 {
+	argv := m.argv(st.cfg, ext, "--scrub=chroot", "--scrub=bootstrap")
+	if status, err := runGrace(ctx, sink, st.dir, mockGrace, st.user.env, argv...); err != nil || status != 0 {
 		sink.Printf("kabiforge: scrubbing the stopped build's buildroot failed (status %d): %v", status, err)
 	}
 }

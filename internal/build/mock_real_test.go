@@ -142,7 +142,7 @@ func TestRealMockFailureTypes(t *testing.T) {
 // gone: nothing mounted under it, no directory for it in /var/lib/mock.
 func TestRealMockCancel(t *testing.T) {
 	m := realMock(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	var got lines
 	go func() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -60,20 +59,89 @@ func (m *Mock) user() (*mockUser, error) {
 	return &mockUser{uid: uid, gid: gid, env: env}, nil
 }
 
-// ownDir makes dir (and missing parents) and, when the worker is root,
-// hands dir itself to mock's user: mock writes its logs there unprivileged.
-func (u *mockUser) ownDir(dir string, mode fs.FileMode) error {
-	if err := os.MkdirAll(dir, mode); err != nil {
-		return err
-	}
-	if err := os.Chmod(dir, mode); err != nil {
-		return err
-	}
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	return os.Chown(dir, u.uid, u.gid)
+// mockStage is one build's staging dir, which mock's unprivileged user can
+// reach wherever the caller's SRPM and result dir are: mock reads the
+// config and the SRPM and writes its result dir as that user.
+type mockStage struct {
+	dir    string // 0755, the worker's
+	cfg    string // dir/kabiforge.cfg
+	srpm   string // dir/<name>.src.rpm, a link to or copy of the request's
+	result string // dir/result, mock's user's
+	user   *mockUser
 }
+
+// stage checks the template, finds mock's user, indexes the local
+// repositories and lays out the staging dir.
+func (m *Mock) stage(ctx context.Context, req Request, cfg []byte) (*mockStage, error) {
+	infra := func(op string, err error) (*mockStage, error) {
+		return nil, &InfraError{SRPM: req.SRPM, Op: op, Err: err}
+	}
+	configDir := or(m.ConfigDir, "/etc/mock")
+	if err := checkTemplate(configDir, filepath.Join(configDir, or(req.Template, m.Template)+".cfg"), 0); err != nil {
+		return infra("check mock template", err)
+	}
+	u, err := m.user()
+	if err != nil {
+		return infra("find mock's user", err)
+	}
+	if err := localRepos(ctx, req.Repos); err != nil {
+		return infra("index build repositories", err)
+	}
+	if err := os.MkdirAll(req.ResultDir, 0o755); err != nil {
+		return infra("make result dir", err)
+	}
+	dir, err := os.MkdirTemp(m.WorkDir, "kabiforge-mock-")
+	if err != nil {
+		return infra("make staging dir", err)
+	}
+	st := &mockStage{dir: dir, cfg: filepath.Join(dir, "kabiforge.cfg"), srpm: filepath.Join(dir, filepath.Base(req.SRPM)),
+		result: filepath.Join(dir, "result"), user: u}
+	if err := st.fill(req.SRPM, cfg); err != nil {
+		st.remove()
+		return infra("make staging dir", err)
+	}
+	return st, nil
+}
+
+func (st *mockStage) fill(srpm string, cfg []byte) error {
+	if err := os.Chmod(st.dir, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(st.cfg, cfg, 0o644); err != nil {
+		return err
+	}
+	// A link serves when the package is readable by all; else a copy.
+	if fi, err := os.Stat(srpm); err != nil {
+		return err
+	} else if fi.Mode().Perm()&0o004 == 0 || os.Link(srpm, st.srpm) != nil {
+		if err := copyFile(srpm, st.srpm); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(st.result, 0o755); err != nil {
+		return err
+	}
+	if os.Geteuid() == 0 {
+		return os.Chown(st.result, st.user.uid, st.user.gid)
+	}
+	return nil
+}
+
+// collect moves what mock left in its result dir to dir.
+func (st *mockStage) collect(dir string) error {
+	entries, err := os.ReadDir(st.result)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := moveFile(filepath.Join(st.result, e.Name()), filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (st *mockStage) remove() { os.RemoveAll(st.dir) }
 
 // localRepos gives mock a repository for every local directory among repos:
 // mock hands the URL to dnf, which needs repodata, so a folder of bare RPMs

@@ -106,8 +106,10 @@ func TestMockRootSharedPerStreamAndArch(t *testing.T) {
 	}
 }
 
-// As root, mock needs an unprivileged user in the mock group, and the
-// result dir must be that user's: mock writes its logs there unprivileged.
+// As root, mock needs an unprivileged user in the mock group, and mock's
+// result dir must be that user's, its config and SRPM readable by it
+// (mock exits 70 when the result dir is not): the staging dir sees to it
+// wherever the request's files are.
 func TestMockUserOwnsResultDir(t *testing.T) {
 	if os.Geteuid() != 0 {
 		u, err := (&Mock{}).user()
@@ -140,16 +142,42 @@ func TestMockUserOwnsResultDir(t *testing.T) {
 	if strconv.Itoa(u.uid) != nobody.Uid || !strings.Contains(strings.Join(u.env, "\n"), "SUDO_UID="+nobody.Uid+"\n") {
 		t.Errorf("user %+v", u)
 	}
-	dir := filepath.Join(t.TempDir(), "result")
-	if err := u.ownDir(dir, 0o755); err != nil {
+	cfgDir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(cfgDir, "t-x86_64.cfg"), []byte("config_opts['root'] = 't'\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	fi, err := os.Stat(dir)
+	srpm, _ := builtPackages(t)
+	private := filepath.Join(t.TempDir(), "in")
+	if err := os.Mkdir(private, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	copyInto(t, private, srpm)
+	if err := os.Chmod(filepath.Join(private, filepath.Base(srpm)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := &Mock{Template: "t-x86_64", ConfigDir: cfgDir, User: "nobody", WorkDir: t.TempDir()}
+	req := Request{SRPM: filepath.Join(private, filepath.Base(srpm)), Arch: "x86_64", ResultDir: filepath.Join(t.TempDir(), "out")}
+	st, err := m.stage(context.Background(), req, []byte("cfg"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := fi.Sys().(*syscall.Stat_t)
-	if int(st.Uid) != u.uid || int(st.Gid) != u.gid || fi.Mode().Perm() != 0o755 {
-		t.Errorf("result dir %v owned by %d:%d, want %d:%d", fi.Mode(), st.Uid, st.Gid, u.uid, u.gid)
+	defer st.remove()
+	owned := func(path string, uid, gid int, perm os.FileMode) {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sys := fi.Sys().(*syscall.Stat_t)
+		if int(sys.Uid) != uid || int(sys.Gid) != gid || fi.Mode().Perm() != perm {
+			t.Errorf("%s: %v owned by %d:%d, want %v %d:%d", path, fi.Mode().Perm(), sys.Uid, sys.Gid, perm, uid, gid)
+		}
+	}
+	owned(st.result, u.uid, u.gid, 0o755)
+	owned(st.dir, 0, 0, 0o755)
+	owned(st.cfg, 0, 0, 0o644)
+	owned(st.srpm, 0, 0, 0o644)
+	if _, err := os.Stat(req.ResultDir); err != nil {
+		t.Errorf("result dir not made: %v", err)
 	}
 }

@@ -15,9 +15,12 @@ import (
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
-// mock's exit codes (mockbuild/exception.py).
+// mock's exit codes (mockbuild/exception.py, mock.py). Real mock 6.x exits 1
+// when rpmbuild fails (the error reaches mock.py's generic handler), and
+// mockBuildError where its BuildError does.
 const (
 	mockOK           = 0
+	mockGeneric      = 1   // an unclassified error, rpmbuild failing among them
 	mockBuildError   = 10  // rpmbuild failed
 	mockTimeout      = 11  // rpmbuild_timeout expired
 	mockDnfError     = 30  // the package manager failed
@@ -38,25 +41,24 @@ var missingDep = []*regexp.Regexp{
 func mockFailure(srpm string, status int, dir string, mockTail []string) error {
 	buildLog := lastLines(filepath.Join(dir, "build.log"))
 	rootLog := lastLines(filepath.Join(dir, "root.log"))
-	switch status {
-	case mockOK:
+	rpmbuildFailed := slices.ContainsFunc(buildLog, func(l string) bool { return strings.Contains(l, "error: Bad exit status from") })
+	switch {
+	case status == mockOK:
 		return nil
-	case mockBuildError, mockPkgError:
-		return &PackageError{SRPM: srpm, Reason: fmt.Sprintf("mock exited with status %d (%s)", status, mockMeaning(status)), Tail: orTail(buildLog, mockTail)}
-	case mockTimeout:
+	case status == mockTimeout:
 		return &PackageError{SRPM: srpm, Reason: "mock's rpmbuild_timeout expired", Tail: orTail(buildLog, mockTail)}
-	case mockDnfError, mockExternalDeps:
+	case (status == mockGeneric || status == mockBuildError) && rpmbuildFailed:
+		return &PackageError{SRPM: srpm, Reason: fmt.Sprintf("rpmbuild failed (mock exited with status %d)", status), Tail: buildLog}
+	case status == mockBuildError || status == mockPkgError:
+		return &PackageError{SRPM: srpm, Reason: fmt.Sprintf("mock exited with status %d (%s)", status, mockMeaning(status)), Tail: orTail(buildLog, mockTail)}
+	case status == mockGeneric || status == mockDnfError || status == mockExternalDeps:
 		if missing := missingDeps(rootLog); len(missing) > 0 || status == mockExternalDeps {
 			return &DependencyError{SRPM: srpm, Missing: missing, Tail: orTail(rootLog, mockTail)}
 		}
-	case 1:
-		// A generic failure is the package's when rpmbuild itself failed.
-		if slices.ContainsFunc(buildLog, func(l string) bool { return strings.Contains(l, "error: Bad exit status from") }) {
-			return &PackageError{SRPM: srpm, Reason: "rpmbuild failed", Tail: buildLog}
-		}
 	}
+	// mock's own output ends with its error; root.log with its unmounting.
 	return &InfraError{SRPM: srpm, Op: "mock", Err: fmt.Errorf("exited with status %d (%s)", status, mockMeaning(status)),
-		Tail: orTail(rootLog, mockTail)}
+		Tail: orTail(mockTail, rootLog)}
 }
 
 func mockMeaning(status int) string {
