@@ -72,9 +72,11 @@ func (r *DNFRoot) AddRepoFile(content string) {
 	}
 }
 
-// Run runs dnf with the root's configuration and returns its combined output.
+// Run runs dnf with the root's configuration, without plugins (Debian's
+// dnf-plugins-core enables the local plugin, whose repository would join
+// every transaction), and returns its combined output.
 func (r *DNFRoot) Run(args ...string) (string, error) {
-	argv := append([]string{"-y", "-q", "--installroot", r.Root, "-c", r.Conf, "--releasever", "8",
+	argv := append([]string{"-y", "-q", "--noplugins", "--installroot", r.Root, "-c", r.Conf, "--releasever", "8",
 		"--setopt", "tsflags=nodocs"}, args...)
 	out, err := exec.Command("dnf", argv...).CombinedOutput()
 	return string(out), err
