@@ -28,6 +28,12 @@ const (
 // artifactKey is where content with digest sum named name lives.
 func artifactKey(kind, sum, name string) string { return path.Join(kind, sum, name) }
 
+// PutRPM stores the package file at p in the artifact store, as builds
+// store theirs, and returns its reference.
+func PutRPM(ctx context.Context, st store.Store, p string) (pipeline.Artifact, error) {
+	return putFile(ctx, st, KindRPM, p)
+}
+
 // putFile stores the file at p under kind, content-addressed, and returns
 // its reference. Content already present is not written again.
 func putFile(ctx context.Context, st store.Store, kind, p string) (pipeline.Artifact, error) {

@@ -44,6 +44,12 @@ type world struct {
 	fetched   []string
 	stages    []pipeline.Stage
 	kmodDelay time.Duration // how long each kmod build takes
+	// Real packages, when set: the kernel build's, each kmod rebuild's and
+	// each kmod's published build's; real runs CheckKmods on them.
+	kernelRPMs    []pipeline.Artifact
+	rebuiltRPMs   map[string][]pipeline.Artifact
+	publishedRPMs map[string][]pipeline.Artifact
+	real          *activities.Activities
 }
 
 func newWorld(t *testing.T) *world {
@@ -64,7 +70,10 @@ func newWorld(t *testing.T) *world {
 	})
 	env.OnActivity("Build", mock.Anything, mock.Anything).Return(w.build)
 	env.OnActivity("Analyze", mock.Anything, mock.Anything).Return(w.analyze)
-	env.OnActivity("CheckKmods", mock.Anything, mock.Anything).Return(func(_ context.Context, in pipeline.CheckInput) ([]pipeline.KmodVerdict, error) {
+	env.OnActivity("CheckKmods", mock.Anything, mock.Anything).Return(func(ctx context.Context, in pipeline.CheckInput) ([]pipeline.KmodVerdict, error) {
+		if w.real != nil {
+			return w.real.CheckKmods(ctx, in)
+		}
 		var out []pipeline.KmodVerdict
 		for name, rpms := range in.Kmods {
 			// A rebuilt kmod (its packages carry the new kernel's VR) loads.
@@ -116,9 +125,15 @@ func (w *world) build(_ context.Context, in pipeline.BuildInput) (pipeline.Build
 	out := pipeline.BuildOutput{SRPM: art(in.Label + ".src.rpm"), Logs: []pipeline.Artifact{art(in.Label + ".log")}, Host: "h", Builder: "fake"}
 	if strings.HasPrefix(in.Label, "kernel-") {
 		out.RPMs = []pipeline.Artifact{art("kernel-core-" + testVR + "." + in.Arch + ".rpm"), art("kernel-devel-" + testVR + "." + in.Arch + ".rpm")}
+		if w.kernelRPMs != nil {
+			out.RPMs = w.kernelRPMs
+		}
 	} else {
 		name := strings.SplitN(in.Label, "-for-", 2)[0]
 		out.RPMs = []pipeline.Artifact{art(name + "-" + in.RetargetKernel + "." + in.Arch + ".rpm")}
+		if rpms, ok := w.rebuiltRPMs[name]; ok {
+			out.RPMs = rpms
+		}
 	}
 	return out, nil
 }
@@ -131,6 +146,9 @@ func (w *world) analyze(_ context.Context, in pipeline.AnalyzeInput) (pipeline.A
 		if w.published[k.Name] {
 			v.Published = &pipeline.Published{RPMs: []pipeline.Artifact{art(k.Package + "-old." + in.Arch + ".rpm")},
 				SRPM: art(k.Package + "-old.src.rpm"), KernelNVR: testPrev}
+			if rpms, ok := w.publishedRPMs[k.Name]; ok {
+				v.Published.RPMs = rpms
+			}
 		}
 		if w.broken[k.Name] {
 			v.Breaks = []string{"hwmon_device_register_with_info"}
