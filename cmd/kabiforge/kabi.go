@@ -28,7 +28,7 @@ Each argument may be an RPM, a directory of RPMs, or a Module.symvers /
 Module.kabi_<arch> file (symvers.gz too); a kmod may also be a .ko file.
 Exit status: 0 compatible (or no change), 1 a break was found, 2 bad input.`,
 	}
-	cmd.AddCommand(a.kabiDiffCommand(), a.kabiCheckCommand())
+	cmd.AddCommand(a.kabiDiffCommand(), a.kabiCheckCommand(), a.kabiFindRequiresCommand(), a.kabiFindProvidesCommand())
 	return cmd
 }
 

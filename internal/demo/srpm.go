@@ -2,6 +2,7 @@ package demo
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +12,14 @@ import (
 // buildSRPM writes spec and sources into a private rpmbuild topdir under dir,
 // runs rpmbuild -bs and moves the source package into dir.
 func buildSRPM(dir, specName string, spec []byte, sources map[string][]byte) (string, error) {
+	return buildSRPMFiles(dir, specName, spec, sources, nil)
+}
+
+// buildSRPMFiles is buildSRPM with further sources given as files (name in
+// SOURCES → path), linked or copied in rather than read into memory. The
+// source payload is stored uncompressed: large sources (packages, tarballs)
+// are compressed already.
+func buildSRPMFiles(dir, specName string, spec []byte, sources map[string][]byte, files map[string]string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("make SRPM: %w", err)
 	}
@@ -29,6 +38,11 @@ func buildSRPM(dir, specName string, spec []byte, sources map[string][]byte) (st
 			return "", fmt.Errorf("make SRPM %s: %w", specName, err)
 		}
 	}
+	for name, path := range files {
+		if err := linkOrCopy(path, filepath.Join(top, "SOURCES", name)); err != nil {
+			return "", fmt.Errorf("make SRPM %s: source %s: %w", specName, name, err)
+		}
+	}
 	specPath := filepath.Join(top, "SPECS", specName)
 	if err := os.WriteFile(specPath, spec, 0o644); err != nil {
 		return "", fmt.Errorf("make SRPM %s: %w", specName, err)
@@ -37,6 +51,7 @@ func buildSRPM(dir, specName string, spec []byte, sources map[string][]byte) (st
 		"--define", "_topdir "+top,
 		"--define", "_tmppath "+filepath.Join(top, "tmp"),
 		"--define", "dist .el8",
+		"--define", "_source_payload w0.ufdio",
 		specPath)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -58,4 +73,26 @@ func buildSRPM(dir, specName string, spec []byte, sources map[string][]byte) (st
 // their own.
 func SRPM(dir, specName string, spec []byte, sources map[string][]byte) (string, error) {
 	return buildSRPM(dir, specName, spec, sources)
+}
+
+// linkOrCopy hard-links src to dst, or copies it when they are on different
+// file systems.
+func linkOrCopy(src, dst string) error {
+	if os.Link(src, dst) == nil {
+		return nil
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }

@@ -54,6 +54,26 @@ func symbolDeps(deps []rpm.Dep) ([]Need, error) {
 	return out, nil
 }
 
+// kernelRequires returns the Requires a kmod has of the kernel. Packages
+// whose generator writes kernel(sym) for the kernel's symbols (RHEL 6 and
+// later, kabiforge's find-requires) write ksym(sym) for symbols other kmods
+// export: those are between packages, for dnf, and are left out. Packages
+// with ksym(sym) only (RHEL 5) meant the kernel's symbols, and keep them.
+func kernelRequires(deps []rpm.Dep) []rpm.Dep {
+	var kernel []rpm.Dep
+	for _, d := range deps {
+		if strings.HasPrefix(d.Name, "kernel(") {
+			kernel = append(kernel, d)
+		}
+	}
+	for _, d := range kernel {
+		if _, ok, _ := ParseSymbolDep(d); ok {
+			return kernel
+		}
+	}
+	return deps
+}
+
 // isSymversPath reports whether a packaged file holds a kernel's symbol
 // table: kernel-devel's /usr/src/kernels/<kver>/Module.symvers, or
 // kernel-core's /lib/modules/<kver>/symvers.gz (or /boot/symvers-<kver>.gz).
@@ -185,7 +205,7 @@ func StablelistFromRPM(p *rpm.Package) (l *Stablelist, ok bool, err error) {
 // ok is false when the package has neither (it is not a kmod).
 func KmodFromRPM(p *rpm.Package) (k Kmod, ok bool, err error) {
 	name := p.NEVRA.String()
-	needs, err := symbolDeps(p.Requires)
+	needs, err := symbolDeps(kernelRequires(p.Requires))
 	if err != nil {
 		return Kmod{}, false, fmt.Errorf("%s: Requires: %w", name, err)
 	}
