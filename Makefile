@@ -10,7 +10,7 @@ LDFLAGS := -X main.version=$(VERSION)
 DEVSERVER := cmd/kabiforge-devserver
 DEVGO     := GOWORK=off $(GO) -C $(DEVSERVER)
 
-.PHONY: all build tools demo test test-short bench fuzz clean workspace
+.PHONY: all build tools demo test test-short test-topology bench fuzz clean workspace
 
 all: build
 
@@ -36,6 +36,11 @@ test: tools
 	$(DEVGO) vet ./...
 	$(DEVGO) test -count=1 -timeout 10m ./...
 	$(GO) test -count=1 -timeout 60m ./...
+
+# The scale-out test (internal/topology, build tag topology): PostgreSQL, a full
+# Temporal server with mTLS, versitygw, build hosts in network namespaces; root.
+test-topology: tools
+	$(GO) test -tags topology -count=1 -timeout 30m -v ./internal/topology
 
 test-short:
 	$(GO) test -short ./...

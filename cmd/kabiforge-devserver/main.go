@@ -7,6 +7,10 @@
 //	kabiforge-devserver server start-dev --ip 127.0.0.1 --port 7233 --ui-port 8233 \
 //		--db-filename kabiforge-data/temporal.db
 //
+// With `server start --config FILE` it runs instead the full server of a
+// cluster node from the Temporal server's own configuration (PostgreSQL), and
+// `sql-tool ...` is the Temporal server's schema tool (temporal-sql-tool).
+//
 // Once serving it prints one JSON line on stdout (see devproc.Ready); logs go
 // to stderr. SIGINT or SIGTERM shuts it down cleanly.
 package main
@@ -37,6 +41,12 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) >= 2 && args[0] == "server" && args[1] == "start":
+		return runConfigured(args[2:], stdout, stderr)
+	case len(args) >= 1 && args[0] == "sql-tool":
+		return runSQLTool(args[1:], stderr)
+	}
 	o, err := devproc.ParseArgs(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

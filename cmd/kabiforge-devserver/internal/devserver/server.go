@@ -29,6 +29,8 @@ import (
 	"go.temporal.io/server/temporal"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/kabiforge/kabiforge/internal/searchattr"
 )
 
 // Options configure a dev server.
@@ -149,7 +151,7 @@ func (s *Server) ready(ctx context.Context) error {
 	defer conn.Close()
 	op := operatorservice.NewOperatorServiceClient(conn)
 	for _, ns := range s.opts.Namespaces {
-		if err := registerSearchAttributes(ctx, op, ns, s.opts.SearchAttributes); err != nil {
+		if _, err := searchattr.Ensure(ctx, op, ns, s.opts.SearchAttributes); err != nil {
 			return fmt.Errorf("register search attributes: %w", err)
 		}
 	}

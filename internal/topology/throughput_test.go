@@ -1,0 +1,119 @@
+//go:build topology
+
+package topology
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
+	"github.com/kabiforge/kabiforge/internal/instant"
+	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/workflows"
+)
+
+// Throughput's shape: kernels rebuilt at once, each breaking every kmod.
+const (
+	throughputKernels = 50
+	throughputKmods   = 20
+)
+
+// throughput is one measured batch of rebuilds.
+type throughput struct {
+	took          time.Duration
+	parentEvents  int // history events of one kernel rebuild (the first)
+	historyEvents int // events in the histories of every kernel rebuild of the batch
+}
+
+// measureThroughput rebuilds throughputKernels kernels of throughputKmods
+// kmods each with the instant activities through c, and counts the events
+// of the kernel rebuilds' histories.
+func measureThroughput(t *testing.T, c client.Client) throughput {
+	t.Helper()
+	acts := instant.New(c, "fan")
+	for _, q := range []string{"fan", "build-fan"} {
+		w := worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: 200})
+		if q == "fan" {
+			workflows.Register(w)
+		}
+		w.RegisterActivity(acts)
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+	}
+	plan := workflows.Plan{Source: "s", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: "build-fan"}},
+		Repository: "fan", ControlQueue: "fan", KmodParallel: throughputKmods}
+	for i := range throughputKmods {
+		name := fmt.Sprintf("drv%02d", i)
+		plan.Kmods = append(plan.Kmods, pipeline.KmodSpec{Name: name, Package: "kmod-" + name, Source: "s"})
+	}
+	start := time.Now()
+	var runs []client.WorkflowRun
+	for i := range throughputKernels {
+		run, err := workflows.StartRebuild(context.Background(), c, plan, pipeline.SourcePackage{Name: "kernel",
+			Version: "4.18.0", Release: fmt.Sprintf("80.%d.el8", i+1), Arch: "src", Location: fmt.Sprintf("kernel-4.18.0-80.%d.el8.src.rpm", i+1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, run)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	for _, run := range runs {
+		var res workflows.RebuildResult
+		if err := run.Get(ctx, &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Stage != pipeline.StagePublished || res.Published == nil || res.Published.Packages != throughputKmods+1 {
+			t.Fatalf("%s: result %+v", run.GetID(), res)
+		}
+	}
+	m := throughput{took: time.Since(start), parentEvents: historyLen(t, c, runs[0].GetID())}
+	for _, run := range runs {
+		m.historyEvents += historyLen(t, c, run.GetID())
+	}
+	return m
+}
+
+func historyLen(t *testing.T, c client.Client, id string) int {
+	t.Helper()
+	n := 0
+	it := c.GetWorkflowHistory(context.Background(), id, "", false, 0)
+	for it.HasNext() {
+		if _, err := it.Next(); err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
+// compareThroughput measures the same batch on the SQLite dev server.
+func compareThroughput(t *testing.T, onCluster throughput) {
+	t.Helper()
+	srv := devtest.Start(t, devtest.Options{Headless: true})
+	c, err := client.Dial(client.Options{HostPort: srv.Frontend, Namespace: srv.Namespace,
+		Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	dev := measureThroughput(t, c)
+	t.Logf("throughput, %d kernels x %d kmods, instant builder: PostgreSQL cluster (mTLS) %v, SQLite dev server %v, ratio %.2f; "+
+		"history events: one rebuild %d vs %d, all %d rebuilds %d vs %d",
+		throughputKernels, throughputKmods, onCluster.took.Round(time.Millisecond), dev.took.Round(time.Millisecond),
+		onCluster.took.Seconds()/dev.took.Seconds(), onCluster.parentEvents, dev.parentEvents, throughputKernels, onCluster.historyEvents, dev.historyEvents)
+	if onCluster.parentEvents != dev.parentEvents || onCluster.historyEvents != dev.historyEvents {
+		t.Errorf("the same batch made different histories: one rebuild %d vs %d events, all %d vs %d",
+			onCluster.parentEvents, dev.parentEvents, onCluster.historyEvents, dev.historyEvents)
+	}
+}
