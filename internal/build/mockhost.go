@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kabiforge/kabiforge/repo/repodata"
 )
@@ -77,7 +78,8 @@ func (m *Mock) stage(ctx context.Context, req Request, cfg []byte) (*mockStage, 
 		return nil, &InfraError{SRPM: req.SRPM, Op: op, Err: err}
 	}
 	configDir := or(m.ConfigDir, "/etc/mock")
-	if err := checkTemplate(configDir, filepath.Join(configDir, or(req.Template, m.Template)+".cfg"), 0); err != nil {
+	templateTime, err := checkTemplate(configDir, filepath.Join(configDir, or(req.Template, m.Template)+".cfg"), 0)
+	if err != nil {
 		return infra("check mock template", err)
 	}
 	u, err := m.user()
@@ -96,18 +98,25 @@ func (m *Mock) stage(ctx context.Context, req Request, cfg []byte) (*mockStage, 
 	}
 	st := &mockStage{dir: dir, cfg: filepath.Join(dir, "kabiforge.cfg"), srpm: filepath.Join(dir, filepath.Base(req.SRPM)),
 		result: filepath.Join(dir, "result"), user: u}
-	if err := st.fill(req.SRPM, cfg); err != nil {
+	if err := st.fill(req.SRPM, cfg, templateTime); err != nil {
 		st.remove()
 		return infra("make staging dir", err)
 	}
 	return st, nil
 }
 
-func (st *mockStage) fill(srpm string, cfg []byte) error {
+// fill lays out the staging dir. The config gets its template's time:
+// mock rebuilds the root cache when a config file is newer than the cache,
+// and the per-build config is always new, but what the cache holds (the
+// buildroot's base install) is the template's.
+func (st *mockStage) fill(srpm string, cfg []byte, templateTime time.Time) error {
 	if err := os.Chmod(st.dir, 0o755); err != nil {
 		return err
 	}
 	if err := os.WriteFile(st.cfg, cfg, 0o644); err != nil {
+		return err
+	}
+	if err := os.Chtimes(st.cfg, templateTime, templateTime); err != nil {
 		return err
 	}
 	// A link serves when the package is readable by all; else a copy.
@@ -171,15 +180,21 @@ var mockInclude = regexp.MustCompile(`(?m)^\s*include\(\s*['"]([^'"]+)['"]\s*\)`
 // checkTemplate follows the includes of a mock config the way mock does
 // (relative names against mock's config dir) and says which file is missing.
 // The stock configs include /etc/mock/templates/… by absolute path, so a
-// config dir elsewhere needs those templates in /etc/mock as well.
-func checkTemplate(configDir, path string, depth int) error {
+// config dir elsewhere needs those templates in /etc/mock as well. It
+// returns the newest modification time among the files.
+func checkTemplate(configDir, path string, depth int) (time.Time, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("mock config %s: %w (mock's config dir is %s)", path, err, configDir)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return fmt.Errorf("mock config %s: %w (mock's config dir is %s)", path, err, configDir)
+		return time.Time{}, fmt.Errorf("mock config %s: %w (mock's config dir is %s)", path, err, configDir)
 	}
 	if depth > 10 {
-		return fmt.Errorf("mock config %s: includes nested more than 10 deep", path)
+		return time.Time{}, fmt.Errorf("mock config %s: includes nested more than 10 deep", path)
 	}
+	newest := fi.ModTime()
 	for _, m := range mockInclude.FindAllStringSubmatch(string(data), -1) {
 		inc := m[1]
 		if !filepath.IsAbs(inc) {
@@ -190,11 +205,15 @@ func checkTemplate(configDir, path string, depth int) error {
 			if configDir != "/etc/mock" && strings.HasPrefix(inc, "/etc/mock/") {
 				hint = "; stock configs include /etc/mock/templates by absolute path, so install them in /etc/mock too or use config dir /etc/mock"
 			}
-			return fmt.Errorf("mock config %s includes %s, which is missing (mock's config dir is %s)%s", path, inc, configDir, hint)
+			return time.Time{}, fmt.Errorf("mock config %s includes %s, which is missing (mock's config dir is %s)%s", path, inc, configDir, hint)
 		}
-		if err := checkTemplate(configDir, inc, depth+1); err != nil {
-			return err
+		t, err := checkTemplate(configDir, inc, depth+1)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if t.After(newest) {
+			newest = t
 		}
 	}
-	return nil
+	return newest, nil
 }

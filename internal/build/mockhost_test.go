@@ -9,6 +9,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/kabiforge/kabiforge/repo/repodata"
 )
@@ -68,15 +69,23 @@ func TestCheckTemplateFollowsIncludes(t *testing.T) {
 	write("good-x86_64.cfg", "include('templates/base.tpl')\nconfig_opts['root'] = 'good'\n")
 	write("eol/abs-x86_64.cfg", "include('/etc/mock/templates/kabiforge-no-such.tpl')\n")
 	write("deep-x86_64.cfg", "  include(\"good-x86_64.cfg\")\ninclude('templates/gone.tpl')\n")
-	if err := checkTemplate(dir, filepath.Join(dir, "good-x86_64.cfg"), 0); err != nil {
-		t.Errorf("good template: %v", err)
+	old := time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)
+	if err := os.Chtimes(filepath.Join(dir, "good-x86_64.cfg"), old, old); err != nil {
+		t.Fatal(err)
+	}
+	tplTime := old.Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "templates/base.tpl"), tplTime, tplTime); err != nil {
+		t.Fatal(err)
+	}
+	if newest, err := checkTemplate(dir, filepath.Join(dir, "good-x86_64.cfg"), 0); err != nil || !newest.Equal(tplTime) {
+		t.Errorf("good template: newest %v, %v; want %v", newest, err, tplTime)
 	}
 	for name, want := range map[string]string{
 		"eol/abs-x86_64.cfg": "includes /etc/mock/templates/kabiforge-no-such.tpl, which is missing (mock's config dir is " + dir + "); stock configs include /etc/mock/templates",
 		"deep-x86_64.cfg":    "includes " + filepath.Join(dir, "templates/gone.tpl") + ", which is missing",
-		"none-x86_64.cfg":    "none-x86_64.cfg: open",
+		"none-x86_64.cfg":    "none-x86_64.cfg: no such file or directory",
 	} {
-		err := checkTemplate(dir, filepath.Join(dir, name), 0)
+		_, err := checkTemplate(dir, filepath.Join(dir, name), 0)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v, want %q", name, err, want)
 		}
@@ -177,6 +186,13 @@ func TestMockUserOwnsResultDir(t *testing.T) {
 	owned(st.dir, 0, 0, 0o755)
 	owned(st.cfg, 0, 0, 0o644)
 	owned(st.srpm, 0, 0, 0o644)
+	// mock rebuilds its root cache when a config is newer than the cache:
+	// the per-build config carries its template's time.
+	cfi, err := os.Stat(st.cfg)
+	tfi, terr := os.Stat(filepath.Join(cfgDir, "t-x86_64.cfg"))
+	if err != nil || terr != nil || !cfi.ModTime().Equal(tfi.ModTime()) {
+		t.Errorf("staged config time %v, template's %v (%v, %v)", cfi.ModTime(), tfi.ModTime(), err, terr)
+	}
 	if _, err := os.Stat(req.ResultDir); err != nil {
 		t.Errorf("result dir not made: %v", err)
 	}
