@@ -63,13 +63,12 @@ func (a *Activities) Analyze(ctx context.Context, in pipeline.AnalyzeInput) (pip
 		kv := pipeline.KmodVerdict{Name: k.Name}
 		kv.Published = pub.newest(in.Arch, func(p pipeline.Provenance) bool { return p.Kind == pipeline.KindKmod && p.Kmod == k.Name })
 		if kv.Published != nil {
-			v, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)))
+			v, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)), in.Policy)
 			if err != nil {
 				return pipeline.Analysis{}, err
 			}
 			verdicts = append(verdicts, v)
-			kv.Compatible, kv.StablelistedBreaks = v.Compatible, v.StablelistedBreaks()
-			kv.Breaks = breakNames(v)
+			setVerdict(&kv, v)
 		}
 		out.Kmods = append(out.Kmods, kv)
 	}
@@ -102,11 +101,13 @@ func (a *Activities) CheckKmods(ctx context.Context, in pipeline.CheckInput) ([]
 	}
 	var out []pipeline.KmodVerdict
 	for _, name := range sortedKeys(in.Kmods) {
-		v, err := a.check(ctx, k, name, in.Kmods[name], filepath.Join(dir, "kmod-"+name))
+		v, err := a.check(ctx, k, name, in.Kmods[name], filepath.Join(dir, "kmod-"+name), in.Policy)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, pipeline.KmodVerdict{Name: name, Compatible: v.Compatible, Breaks: breakNames(v), StablelistedBreaks: v.StablelistedBreaks()})
+		kv := pipeline.KmodVerdict{Name: name}
+		setVerdict(&kv, v)
+		out = append(out, kv)
 	}
 	return out, nil
 }
@@ -151,12 +152,8 @@ func kernelABI(paths []string) (*kabi.ABI, error) {
 			abi = k
 			continue
 		}
-		for _, s := range k.Symbols() {
-			if _, dup := abi.Lookup(s.Name); !dup {
-				if err := abi.Add(s); err != nil {
-					return nil, badInput(err)
-				}
-			}
+		if err := abi.Merge(k); err != nil {
+			return nil, badInput(err)
 		}
 	}
 	if abi == nil {
@@ -172,7 +169,7 @@ func kernelABI(paths []string) (*kabi.ABI, error) {
 }
 
 // check merges what the kmod's packages need and checks it against k.
-func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []pipeline.Artifact, dir string) (kabi.Verdict, error) {
+func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []pipeline.Artifact, dir string, p *kabi.Policy) (kabi.Verdict, error) {
 	if err := mkdir(dir); err != nil {
 		return kabi.Verdict{}, err
 	}
@@ -191,15 +188,34 @@ func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms [
 		}
 		for _, x := range ks {
 			km.Needs = append(km.Needs, x.Needs...)
+			km.Modules = append(km.Modules, x.Modules...)
 		}
 	}
-	return kabi.Check(k, km), nil
+	return kabi.CheckPolicy(k, km, p), nil
 }
 
+// setVerdict records v's outcome in the kmod's verdict.
+func setVerdict(kv *pipeline.KmodVerdict, v kabi.Verdict) {
+	kv.Compatible, kv.StablelistedBreaks, kv.Action = v.Compatible, v.StablelistedBreaks(), v.Action
+	kv.Breaks, kv.Greylist = breakNames(v), len(v.Greylist)
+}
+
+// breakNames lists the breaks the policy does not ignore: the symbol for a
+// removed or changed one, "module: sym (kind)" (or "module: kind") for a
+// module's refusal; " (stablelisted)" marks symbols of the stablelist.
 func breakNames(v kabi.Verdict) []string {
 	var out []string
-	for _, b := range append(append([]kabi.Break{}, v.Missing...), v.Mismatched...) {
+	for _, b := range append(append(append([]kabi.Break{}, v.Missing...), v.Mismatched...), v.Refused...) {
+		if b.Action == kabi.ActionIgnore {
+			continue
+		}
 		s := b.Name
+		switch {
+		case b.Object != "" && b.Name != "":
+			s = fmt.Sprintf("%s: %s (%s)", b.Object, b.Name, b.Kind)
+		case b.Object != "":
+			s = fmt.Sprintf("%s: %s", b.Object, b.Kind)
+		}
 		if b.Stablelisted {
 			s += " (stablelisted)"
 		}
@@ -250,9 +266,10 @@ func reportText(in pipeline.AnalyzeInput, a *pipeline.Analysis) string {
 		case k.Published == nil:
 			fmt.Fprintf(&b, "kmod %s: no published build\n", k.Name)
 		case k.Compatible:
-			fmt.Fprintf(&b, "kmod %s: compatible (built for %s)\n", k.Name, k.Published.KernelNVR)
+			fmt.Fprintf(&b, "kmod %s: compatible (built for %s); %d greylisted symbols\n", k.Name, k.Published.KernelNVR, k.Greylist)
 		default:
-			fmt.Fprintf(&b, "kmod %s: BROKEN (built for %s): %s\n", k.Name, k.Published.KernelNVR, strings.Join(k.Breaks, ", "))
+			fmt.Fprintf(&b, "kmod %s: BROKEN, %s (built for %s; %d greylisted symbols): %s\n", k.Name,
+				k.PolicyAction(), k.Published.KernelNVR, k.Greylist, strings.Join(k.Breaks, ", "))
 		}
 	}
 	return b.String()

@@ -15,6 +15,8 @@ package config
 
 import (
 	"time"
+
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 // Config is the whole configuration of kabiforge.
@@ -122,6 +124,9 @@ type Stream struct {
 	Arches []string `yaml:"arches"`
 	// Repository names the repository the stream publishes to. Default: the only repository.
 	Repository string `yaml:"repository"`
+	// KabiPolicy decides which kABI breaks hold the release, fail a kmod or
+	// are ignored. Default: every break fails the kmod (it is rebuilt).
+	KabiPolicy *kabi.Policy `yaml:"kabi_policy"`
 }
 
 // Arch is a build architecture and the task queue its builders poll.

@@ -195,6 +195,11 @@ func (c *Config) validateStreams(ps *problems) {
 			}
 		}
 		c.checkRef(ps, p+".repository", st.Repository, "repository", c.repoNames())
+		if st.KabiPolicy != nil {
+			for _, e := range st.KabiPolicy.Problems() {
+				ps.add(p+".kabi_policy."+e.Field, "%s", e.Msg)
+			}
+		}
 	}
 }
 

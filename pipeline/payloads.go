@@ -1,6 +1,10 @@
 package pipeline
 
-import "time"
+import (
+	"time"
+
+	"github.com/kabiforge/kabiforge/repo/kabi"
+)
 
 // Artifact is a file in the artifact store, named by content: payloads carry
 // these references, never the bytes.
@@ -95,6 +99,8 @@ type AnalyzeInput struct {
 	Repository string     `json:"repository"`
 	Kernel     []Artifact `json:"kernel"`
 	Kmods      []KmodSpec `json:"kmods"`
+	// Policy is the stream's kABI policy; nil fails the kmod on every break.
+	Policy *kabi.Policy `json:"policy,omitempty"`
 }
 
 // Published is a build already in a repository.
@@ -116,6 +122,25 @@ type KmodVerdict struct {
 	Breaks []string `json:"breaks,omitempty"`
 	// StablelistedBreaks counts breaks on stablelisted symbols.
 	StablelistedBreaks int `json:"stablelisted_breaks,omitempty"`
+	// Action is what the stream's kABI policy decided for the breaks: ""
+	// (before policies) or fail-kmod rebuilds the kmod, hold-gate also holds
+	// the release for an operator.
+	Action kabi.Action `json:"action,omitempty"`
+	// Greylist counts the symbols the kmod uses off the kernel's stablelist.
+	Greylist int `json:"greylist,omitempty"`
+}
+
+// PolicyAction is the policy's action, fail-kmod when unset.
+func (v KmodVerdict) PolicyAction() kabi.Action {
+	if v.Action == "" {
+		return kabi.ActionFailKmod
+	}
+	return v.Action
+}
+
+// HoldsGate reports whether the policy holds the release for this kmod.
+func (v KmodVerdict) HoldsGate() bool {
+	return !v.Compatible && v.PolicyAction() == kabi.ActionHoldGate
 }
 
 // Analysis is the kABI analysis of a new kernel on one arch.
@@ -139,6 +164,8 @@ type CheckInput struct {
 	Kernel []Artifact `json:"kernel"`
 	// Kmods maps a kmod name to its packages.
 	Kmods map[string][]Artifact `json:"kmods"`
+	// Policy is the stream's kABI policy; nil fails a kmod on every break.
+	Policy *kabi.Policy `json:"policy,omitempty"`
 }
 
 // SignInput asks for packages to be signed with the worker's key.

@@ -19,6 +19,7 @@ import (
 func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 	p := Plan{Source: or(stream.Source, onlySource(cfg)), Stream: stream.Name,
 		Repository: or(stream.Repository, onlyRepo(cfg)), KmodParallel: cfg.Builder.KmodParallel,
+		KabiPolicy:   stream.KabiPolicy,
 		Gate:         Gate{Timeout: cfg.Gate.Timeout, TimeoutAction: string(cfg.Gate.TimeoutAction)},
 		Timeouts:     Timeouts{Build: cfg.Builder.TimeLimit, Heartbeat: cfg.Builder.HeartbeatTimeout},
 		ControlQueue: or(cfg.Temporal.TaskQueue, config.DefaultTaskQueue), ConfigHash: activities.ConfigHash(cfg)}

@@ -31,6 +31,9 @@ func (r *rebuild) gateReasons() []string {
 			}
 		}
 	}
+	for _, h := range r.st.Kabi.Held {
+		why = append(why, "kABI policy holds kmod "+h)
+	}
 	if slices.Contains(on, GateStablelistChanged) && len(r.st.Kabi.StablelistChanged) > 0 {
 		why = append(why, "stablelisted symbols changed: "+joinMax(r.st.Kabi.StablelistChanged, 10))
 	}

@@ -152,7 +152,7 @@ func (r *rebuild) analyze() error {
 	for _, arch := range r.in.Plan.Arches {
 		var an pipeline.Analysis
 		in := pipeline.AnalyzeInput{KernelNVR: r.vr, Arch: arch.Name, Repository: r.in.Plan.Repository,
-			Kernel: r.kernel[arch.Name].RPMs, Kmods: r.in.Plan.Kmods}
+			Kernel: r.kernel[arch.Name].RPMs, Kmods: r.in.Plan.Kmods, Policy: r.in.Plan.KabiPolicy}
 		if err := workflow.ExecuteActivity(r.light(), a.Analyze, in).Get(r.ctx, &an); err != nil {
 			return err
 		}
@@ -177,11 +177,17 @@ func (r *rebuild) analyze() error {
 				w.rebuild, u.Reason = true, "no published build"
 			case !v.Compatible:
 				w.rebuild, u.Reason = true, "kABI broke: "+strings.Join(v.Breaks, ", ")
-				u.Breaks = append(u.Breaks, v.Breaks...)
+				u.Breaks, u.Greylist = append(u.Breaks, v.Breaks...), max(u.Greylist, v.Greylist)
 				r.broken = true
 				k.Broken = append(k.Broken, v.Name)
+				if v.HoldsGate() {
+					k.Held = append(k.Held, v.Name+" on "+arch.Name+": "+strings.Join(v.Breaks, ", "))
+				}
 			case w.spec.Always:
 				w.rebuild, u.Reason = true, "rebuild policy always"
+			}
+			if v.Compatible {
+				u.Greylist = max(u.Greylist, v.Greylist)
 			}
 			r.st.Kmods[v.Name] = u
 		}

@@ -10,17 +10,21 @@ type Unit struct {
 	Reason string         `json:"reason,omitempty"`
 	// Breaks are the symbols that broke the kmod's published build.
 	Breaks []string `json:"breaks,omitempty"`
+	// Greylist counts the symbols the kmod uses off the kernel's stablelist.
+	Greylist int `json:"greylist,omitempty"`
 }
 
 // KabiSummary is the short form of the kABI analysis.
 type KabiSummary struct {
-	Previous          string              `json:"previous,omitempty"`
-	Added             int                 `json:"added"`
-	Removed           int                 `json:"removed"`
-	Changed           int                 `json:"changed"`
-	StablelistChanged []string            `json:"stablelist_changed,omitempty"`
-	Broken            []string            `json:"broken,omitempty"`
-	Reports           []pipeline.Artifact `json:"reports,omitempty"`
+	Previous          string   `json:"previous,omitempty"`
+	Added             int      `json:"added"`
+	Removed           int      `json:"removed"`
+	Changed           int      `json:"changed"`
+	StablelistChanged []string `json:"stablelist_changed,omitempty"`
+	Broken            []string `json:"broken,omitempty"`
+	// Held are the kmod breaks the stream's kABI policy holds the gate for.
+	Held    []string            `json:"held,omitempty"`
+	Reports []pipeline.Artifact `json:"reports,omitempty"`
 }
 
 // Status is what the status query returns.

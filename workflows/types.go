@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 // Search attributes kabiforge keeps current.
@@ -64,9 +65,11 @@ type Plan struct {
 	RepoURL string              `json:"repo_url,omitempty"`
 	Kmods   []pipeline.KmodSpec `json:"kmods"`
 	// KmodParallel bounds the kmod rebuilds running at once; default 8.
-	KmodParallel int      `json:"kmod_parallel,omitempty"`
-	Gate         Gate     `json:"gate"`
-	Timeouts     Timeouts `json:"timeouts"`
+	KmodParallel int  `json:"kmod_parallel,omitempty"`
+	Gate         Gate `json:"gate"`
+	// KabiPolicy is the stream's kABI policy; nil fails the kmod on every break.
+	KabiPolicy *kabi.Policy `json:"kabi_policy,omitempty"`
+	Timeouts   Timeouts     `json:"timeouts"`
 	// ControlQueue is the queue of the pipeline workflows and light activities.
 	ControlQueue string `json:"control_queue"`
 	// ConfigHash identifies the configuration in provenance records.

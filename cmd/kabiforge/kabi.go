@@ -93,12 +93,47 @@ type checkReport struct {
 	Kmods      []kabi.Verdict `json:"kmods"`
 }
 
+// checkOptions are kabi check's own flags.
+type checkOptions struct {
+	policy  string
+	modules string
+}
+
+// load reads --modules into kernel and returns the --policy, if given.
+func (c *checkOptions) load(kernel *kabi.ABI) (*kabi.Policy, error) {
+	if c.modules != "" {
+		if err := kernel.ReadModulesDir(c.modules); err != nil {
+			return nil, badInput(fmt.Errorf("--modules: %w", err))
+		}
+	}
+	if c.policy == "" {
+		return nil, nil
+	}
+	p, err := kabi.ReadPolicyFile(c.policy)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("--policy: %w", err))
+	}
+	return p, nil
+}
+
 func (a *app) kabiCheckCommand() *cobra.Command {
 	var o kabiOptions
+	var c checkOptions
 	cmd := &cobra.Command{
 		Use:   "check KERNEL KMOD...",
-		Short: "Check that every symbol each kmod needs is exported by KERNEL with the same CRC",
-		Args:  kabiMinArgs(2),
+		Short: "Check that each kmod loads on KERNEL: CRCs, export types, namespaces, vermagic, depends",
+		Long: `Check that each kmod loads on KERNEL: every symbol it needs is exported
+with the same CRC, and for the .ko files it ships, GPL-only exports are used
+only by GPL-compatible modules, namespaced exports only by modules importing
+the namespace, the vermagic flags are the kernel's and depends= modules exist.
+Vermagic and depends are checked when the kernel's modules are known (a
+kernel RPM shipping them, or --modules /lib/modules/<release>).
+
+--policy FILE decides per break (YAML: rules of symbol, module, namespace,
+kmod globs and kinds crc, removed, gpl-only, namespace, vermagic, depends,
+with action hold-gate, fail-kmod or ignore; default: hold-gate). Exit
+status: 0 every kmod fits (ignored breaks aside), 1 a break, 2 bad input.`,
+		Args: kabiMinArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			list, err := o.loadStablelist()
 			if err != nil {
@@ -119,8 +154,12 @@ func (a *app) kabiCheckCommand() *cobra.Command {
 				}
 				kmods = append(kmods, ks...)
 			}
+			policy, err := c.load(kernel)
+			if err != nil {
+				return err
+			}
 			rep := checkReport{Kernel: kernel.Name, Symbols: kernel.Len(), Compatible: true,
-				Kmods: kabi.CheckAll(kernel, kmods)}
+				Kmods: kabi.CheckAll(kernel, kmods, policy)}
 			if l := kernel.Stablelist(); l != nil {
 				rep.Stablelist = l.Len()
 			}
@@ -141,6 +180,8 @@ func (a *app) kabiCheckCommand() *cobra.Command {
 		},
 	}
 	o.register(cmd)
+	cmd.Flags().StringVar(&c.policy, "policy", "", "kABI policy file (YAML rules deciding which breaks hold, fail or are ignored)")
+	cmd.Flags().StringVar(&c.modules, "modules", "", "the kernel's /lib/modules/<release> folder: its module list and vermagic")
 	return cmd
 }
 

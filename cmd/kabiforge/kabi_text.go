@@ -105,39 +105,54 @@ func writeCheck(w io.Writer, r checkReport) {
 	sortVerdicts(broken)
 	fmt.Fprintf(w, "%d of %d kmods broken, %d compatible\n", len(broken), len(r.Kmods), len(ok))
 	for _, v := range broken {
-		fmt.Fprintf(w, "\nBROKEN %s: %d missing, %d mismatched of %d symbols (%d stablelisted)\n",
-			v.Kmod, len(v.Missing), len(v.Mismatched), v.Checked, v.StablelistedBreaks())
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, b := range mergeBreaks(v) {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", listTag(b.Stablelisted), b.kind, b.Name, breakDetail(b.Break))
-		}
-		tw.Flush()
+		fmt.Fprintf(w, "\nBROKEN %s (%s): %d missing, %d mismatched of %d symbols, %d refused (%d stablelisted); %s\n",
+			v.Kmod, v.Action, len(v.Missing), len(v.Mismatched), v.Checked, len(v.Refused), v.StablelistedBreaks(), greyCount(v))
+		writeBreaks(w, v)
 	}
 	if len(ok) > 0 {
 		fmt.Fprintln(w)
 	}
 	for _, v := range ok {
-		fmt.Fprintf(w, "ok %s: %d symbols\n", v.Kmod, v.Checked)
+		fmt.Fprintf(w, "ok %s: %d symbols; %s\n", v.Kmod, v.Checked, greyCount(v))
+		writeBreaks(w, v) // breaks the policy ignores
 	}
 }
 
-type kindBreak struct {
-	kabi.Break
-	kind string
+// writeBreaks lists a verdict's breaks, stablelisted ones first.
+func writeBreaks(w io.Writer, v kabi.Verdict) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, b := range mergeBreaks(v) {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", listTag(b.Stablelisted), b.Kind, b.Action, breakSubject(b), breakDetail(b))
+	}
+	tw.Flush()
+}
+
+// greyCount says how many used symbols are off the stablelist.
+func greyCount(v kabi.Verdict) string {
+	if v.Greylist == nil {
+		return "no stablelist"
+	}
+	return fmt.Sprintf("%d greylisted symbols", len(v.Greylist))
+}
+
+func breakSubject(b kabi.Break) string {
+	switch {
+	case b.Object == "":
+		return b.Name
+	case b.Name == "":
+		return b.Object
+	}
+	return b.Object + ": " + b.Name
 }
 
 // mergeBreaks lists a verdict's breaks, stablelisted ones first.
-func mergeBreaks(v kabi.Verdict) []kindBreak {
-	var out []kindBreak
+func mergeBreaks(v kabi.Verdict) []kabi.Break {
+	all := v.Breaks()
+	out := make([]kabi.Break, 0, len(all))
 	for _, stable := range []bool{true, false} {
-		for _, b := range v.Mismatched {
+		for _, b := range all {
 			if b.Stablelisted == stable {
-				out = append(out, kindBreak{b, "mismatched"})
-			}
-		}
-		for _, b := range v.Missing {
-			if b.Stablelisted == stable {
-				out = append(out, kindBreak{b, "missing"})
+				out = append(out, b)
 			}
 		}
 	}
@@ -145,11 +160,14 @@ func mergeBreaks(v kabi.Verdict) []kindBreak {
 }
 
 func breakDetail(b kabi.Break) string {
+	if b.Detail != "" {
+		return b.Detail
+	}
 	want := "any CRC"
 	if b.HasCRC {
 		want = b.Want.String()
 	}
-	if b.Have == 0 && b.Module == "" {
+	if b.Kind == kabi.KindRemoved {
 		return "want " + want + ", not exported"
 	}
 	return fmt.Sprintf("want %s, kernel has %v", want, b.Have)

@@ -33,6 +33,50 @@ type ABI struct {
 	list   []Symbol         // in the order added
 	index  map[string]int32 // name → position in list
 	stable *Stablelist
+	// Vermagic is the kernel's vermagic ("6.1.0-57-cloud-amd64 SMP preempt
+	// mod_unload modversions "), read from one of its own modules; "" when
+	// unknown, and then no module's vermagic is checked.
+	Vermagic string
+	// modules are the names (ModuleName) of the kernel's own modules; nil
+	// when unknown, and then no module's depends are checked.
+	modules map[string]bool
+}
+
+// AddModule records that the kernel ships the module at path (a file name
+// or a name as in depends=).
+func (a *ABI) AddModule(path string) {
+	if a.modules == nil {
+		a.modules = make(map[string]bool)
+	}
+	a.modules[ModuleName(path)] = true
+}
+
+// HasModule reports whether the kernel ships module name, and whether the
+// kernel's module list is known at all.
+func (a *ABI) HasModule(name string) (has, known bool) {
+	return a.modules[ModuleName(name)], a.modules != nil
+}
+
+// Modules returns the number of the kernel's own modules known.
+func (a *ABI) Modules() int { return len(a.modules) }
+
+// Merge adds what other knows and a does not: symbols, modules, vermagic.
+// A symbol both export keeps a's row.
+func (a *ABI) Merge(other *ABI) error {
+	for _, s := range other.list {
+		if !a.has(s.Name) {
+			if err := a.Add(s); err != nil {
+				return err
+			}
+		}
+	}
+	for m := range other.modules {
+		a.AddModule(m)
+	}
+	if a.Vermagic == "" {
+		a.Vermagic = other.Vermagic
+	}
+	return nil
 }
 
 // NewABI returns an empty ABI named name.

@@ -54,7 +54,7 @@ func BenchmarkCheck(b *testing.B) {
 	}
 	b.ResetTimer()
 	for b.Loop() {
-		vs := CheckAll(kernel, kmods)
+		vs := CheckAll(kernel, kmods, nil)
 		if vs[0].Compatible {
 			b.Fatal("kmod-0 should be broken")
 		}

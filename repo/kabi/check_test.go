@@ -1,6 +1,7 @@
 package kabi
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -50,13 +51,55 @@ func TestCheckReportsMismatchesAndMissingStablelistedFirst(t *testing.T) {
 		t.Fatalf("verdict = %+v", v)
 	}
 	want := []Break{
-		{Name: "misc_register", Want: 0x11, HasCRC: true, Have: 0x10, Module: "vmlinux", Stablelisted: true},
-		{Name: "grey_sym", Want: 0x21, HasCRC: true, Have: 0x20, Module: "vmlinux"},
+		{Kind: KindCRC, Name: "misc_register", Want: 0x11, HasCRC: true, Have: 0x10, Module: "vmlinux", Stablelisted: true, Action: ActionFailKmod},
+		{Kind: KindCRC, Name: "grey_sym", Want: 0x21, HasCRC: true, Have: 0x20, Module: "vmlinux", Action: ActionFailKmod},
 	}
 	if len(v.Mismatched) != 2 || v.Mismatched[0] != want[0] || v.Mismatched[1] != want[1] {
 		t.Errorf("mismatched = %+v", v.Mismatched)
 	}
 	if len(v.Missing) != 2 || v.Missing[0].Name != "listed_gone" || !v.Missing[0].Stablelisted || v.Missing[1].Name != "off_list_gone" {
 		t.Errorf("missing = %+v", v.Missing)
+	}
+}
+
+// TestCheckRefusals covers the reasons beyond CRCs on a small kernel: a
+// GPL-only export for a non-GPL module, a namespace not imported, vermagic
+// flags, a depends the kernel does not ship (a sibling in the kmod is fine).
+func TestCheckRefusals(t *testing.T) {
+	kernel := NewABI("k")
+	for _, s := range []Symbol{
+		{Name: "gpl_sym", CRC: 1, Module: "vmlinux", Export: "EXPORT_SYMBOL_GPL"},
+		{Name: "plain_sym", CRC: 2, Module: "vmlinux", Export: "EXPORT_SYMBOL"},
+		{Name: "ns_sym", CRC: 3, Module: "vmlinux", Export: "EXPORT_SYMBOL_GPL", Namespace: "DMA_BUF"},
+	} {
+		if err := kernel.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kernel.Vermagic = "6.1.0-57-cloud-amd64 SMP preempt mod_unload modversions "
+	kernel.AddModule("kernel/net/xfrm/xfrm_algo.ko")
+	needs := []Need{{Name: "gpl_sym", CRC: 1, HasCRC: true}, {Name: "ns_sym", CRC: 3, HasCRC: true}, {Name: "plain_sym", CRC: 2, HasCRC: true}}
+	km := Kmod{Name: "kmod-x", Needs: needs, Modules: []ModInfo{
+		{Name: "prop", License: "Proprietary", Uses: []string{"gpl_sym", "plain_sym"},
+			Vermagic: "6.1.0-50-cloud-amd64 SMP preempt mod_unload modversions"}, // release differs: fine
+		{Name: "nons", License: "GPL", Uses: []string{"ns_sym"}, Depends: []string{"xfrm_algo", "prop", "missing_mod"}},
+		{Name: "ns_ok", License: "Dual MIT/GPL", Uses: []string{"ns_sym"}, ImportNS: []string{"DMA_BUF"},
+			Vermagic: "6.1.0-57-cloud-amd64 SMP mod_unload modversions "},
+	}}
+	v := Check(kernel, km)
+	var got []string
+	for _, b := range v.Refused {
+		got = append(got, fmt.Sprintf("%s %s %s", b.Object, b.Kind, b.Name))
+	}
+	want := []string{"nons depends missing_mod", "nons namespace ns_sym", "ns_ok vermagic ", "prop gpl-only gpl_sym"}
+	if strings.Join(got, "|") != strings.Join(want, "|") || v.Compatible || v.Action != ActionFailKmod {
+		t.Errorf("refused = %q, want %q (verdict %+v)", got, want, v)
+	}
+	if len(v.Missing)+len(v.Mismatched) != 0 || v.Greylist != nil {
+		t.Errorf("verdict %+v", v)
+	}
+	kernel.SetStablelist(&Stablelist{syms: map[string]struct{}{"plain_sym": {}}})
+	if v := Check(kernel, km); strings.Join(v.Greylist, ",") != "gpl_sym,ns_sym" {
+		t.Errorf("greylist %v", v.Greylist)
 	}
 }

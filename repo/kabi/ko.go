@@ -26,6 +26,8 @@ type KernelModule struct {
 	Undefined []string
 	// Exports are the symbols the module exports itself, sorted.
 	Exports []string
+	// Info is the module's .modinfo: licence, vermagic, namespaces, depends.
+	Info ModInfo
 }
 
 // Needs returns every kernel symbol the module uses: its __versions entries,
@@ -108,6 +110,18 @@ func ParseKernelModule(data []byte, name string) (m *KernelModule, err error) {
 		return nil, fmt.Errorf("%s: ELF type %v, a kernel module is ET_REL", name, f.Type)
 	}
 	m = &KernelModule{Name: name}
+	if sec := f.Section(".modinfo"); sec != nil && sec.Type != elf.SHT_NOBITS {
+		raw, err := sec.Data()
+		if err != nil {
+			return nil, fmt.Errorf("%s: read .modinfo: %w", name, err)
+		}
+		if m.Info, err = ParseModinfo(raw); err != nil {
+			return nil, fmt.Errorf("%s: .modinfo: %w", name, err)
+		}
+	}
+	if m.Info.Name == "" {
+		m.Info.Name = ModuleName(name)
+	}
 	if sec := f.Section("__versions"); sec != nil && sec.Type != elf.SHT_NOBITS {
 		raw, err := sec.Data()
 		if err != nil {
@@ -197,5 +211,22 @@ func KmodFromModules(name string, mods []*KernelModule) Kmod {
 		}
 	}
 	sort.Slice(needs, func(i, j int) bool { return needs[i].Name < needs[j].Name })
-	return Kmod{Name: name, Needs: needs}
+	return Kmod{Name: name, Needs: needs, Modules: moduleInfos(mods, own)}
+}
+
+// moduleInfos returns each module's ModInfo with the symbols it uses from
+// outside the kmod (those not in own).
+func moduleInfos(mods []*KernelModule, own map[string]bool) []ModInfo {
+	out := make([]ModInfo, len(mods))
+	for i, m := range mods {
+		info := m.Info
+		info.Uses = nil
+		for _, n := range m.Needs() {
+			if !own[n.Name] {
+				info.Uses = append(info.Uses, n.Name)
+			}
+		}
+		out[i] = info
+	}
+	return out
 }

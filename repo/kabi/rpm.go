@@ -117,27 +117,63 @@ func hasFile(p *rpm.Package, match func(string) bool) bool {
 	return false
 }
 
-// KernelFromRPM reads a kernel's ABI from a package: its `kernel(sym) =
-// 0xCRC` / `ksym(sym) = 0xCRC` Provides (kernel-core, kernel-modules), or,
-// when it has none, the symbol table in its payload (kernel-devel's
-// Module.symvers, kernel-core's symvers.gz). ok is false when the package
-// carries neither.
+// KernelFromRPM reads a kernel's ABI from a package: the symbol table in its
+// payload (kernel-devel's Module.symvers, kernel-core's symvers.gz), which
+// carries export types and namespaces, or else its `kernel(sym) = 0xCRC` /
+// `ksym(sym) = 0xCRC` Provides (kernel-core, kernel-modules); and the names
+// and vermagic of the modules it ships. ok is false when the package
+// carries no symbols.
 func KernelFromRPM(p *rpm.Package) (abi *ABI, ok bool, err error) {
 	name := p.NEVRA.String()
 	needs, err := symbolDeps(p.Provides)
 	if err != nil {
 		return nil, false, fmt.Errorf("%s: Provides: %w", name, err)
 	}
-	if len(needs) > 0 {
+	switch {
+	case hasFile(p, isSymversPath): // export types and namespaces, which Provides lack
+		if abi, _, err = PayloadSymvers(p); err != nil {
+			return nil, false, err
+		}
+	case len(needs) > 0:
 		abi = NewABI(name)
 		for _, n := range needs {
 			if err := abi.Add(Symbol{Name: n.Name, CRC: n.CRC}); err != nil {
 				return nil, false, fmt.Errorf("%s: Provides: %w", name, err)
 			}
 		}
-		return abi, true, nil
+	default:
+		return nil, false, nil
 	}
-	return PayloadSymvers(p)
+	if err := readPackagedModules(p, abi); err != nil {
+		return nil, false, err
+	}
+	return abi, true, nil
+}
+
+// readPackagedModules records the kernel modules a kernel package ships
+// (kernel-core, kernel-modules): their names from the file list, and the
+// vermagic of the first one in the payload.
+func readPackagedModules(p *rpm.Package, abi *ABI) error {
+	if !hasFile(p, isModulePath) {
+		return nil
+	}
+	for _, f := range p.Files {
+		if f.IsRegular() && isModulePath(f.Path) {
+			abi.AddModule(f.Path)
+		}
+	}
+	name := p.NEVRA.String()
+	return p.WalkPayload(func(f rpm.File, r io.Reader) error {
+		if abi.Vermagic != "" || !isModulePath(f.Path) {
+			return nil
+		}
+		m, err := ReadKernelModule(r, name+":"+f.Path)
+		if err != nil {
+			return err
+		}
+		abi.Vermagic = m.Info.Vermagic
+		return nil
+	})
 }
 
 // PayloadSymvers reads the kernel symbol table a package ships:
@@ -201,7 +237,8 @@ func StablelistFromRPM(p *rpm.Package) (l *Stablelist, ok bool, err error) {
 
 // KmodFromRPM reads what a kmod package needs from the kernel: its
 // `kernel(sym) = 0xCRC` / `ksym(sym) = 0xCRC` Requires, or, when it has none,
-// the __versions and undefined symbols of the kernel modules in its payload.
+// the __versions and undefined symbols of the kernel modules in its payload;
+// and the .modinfo of those modules when it ships any.
 // ok is false when the package has neither (it is not a kmod).
 func KmodFromRPM(p *rpm.Package) (k Kmod, ok bool, err error) {
 	name := p.NEVRA.String()
@@ -209,11 +246,11 @@ func KmodFromRPM(p *rpm.Package) (k Kmod, ok bool, err error) {
 	if err != nil {
 		return Kmod{}, false, fmt.Errorf("%s: Requires: %w", name, err)
 	}
-	if len(needs) > 0 {
-		return Kmod{Name: name, Needs: dedupNeeds(needs)}, true, nil
-	}
 	if !hasFile(p, isModulePath) {
-		return Kmod{}, false, nil
+		if len(needs) == 0 {
+			return Kmod{}, false, nil
+		}
+		return Kmod{Name: name, Needs: dedupNeeds(needs)}, true, nil
 	}
 	var mods []*KernelModule
 	err = p.WalkPayload(func(f rpm.File, r io.Reader) error {
@@ -230,7 +267,11 @@ func KmodFromRPM(p *rpm.Package) (k Kmod, ok bool, err error) {
 	if err != nil {
 		return Kmod{}, false, err
 	}
-	return KmodFromModules(name, mods), true, nil
+	k = KmodFromModules(name, mods)
+	if len(needs) > 0 { // the packaged Requires are what dnf checks
+		k.Needs = dedupNeeds(needs)
+	}
+	return k, true, nil
 }
 
 // dedupNeeds drops repeated needs of the same symbol and CRC.

@@ -132,7 +132,7 @@ func TestKabiOfRPMsBuiltByRpmbuildAgreesWithDnf(t *testing.T) {
 		t.Fatalf("kmods: %d, %v", len(kmods), err)
 	}
 	verdicts := make(map[string]Verdict)
-	for _, v := range CheckAll(kernel, kmods) {
+	for _, v := range CheckAll(kernel, kmods, nil) {
 		verdicts[strings.SplitN(strings.TrimPrefix(v.Kmod, "kmod-"), "-", 2)[0]] = v
 	}
 	want := map[string]string{
