@@ -47,6 +47,18 @@ func TestValidationMessages(t *testing.T) {
 		want []string
 	}{
 		{"empty file is the defaults", "", nil},
+		{"kabi policy", `
+streams:
+  - name: el8
+    version: 4.18.0
+    release: "*.el8*"
+    kabi_policy:
+      default: block
+      rules: [{kinds: [crc, abi], action: ignore}, {symbol: "a b", action: hold}]`,
+			[]string{`streams[0].kabi_policy.default: unknown action "block" (want hold-gate, fail-kmod or ignore)`,
+				`streams[0].kabi_policy.rules[0].kinds: unknown kind "abi" (want one of [crc removed gpl-only namespace vermagic depends])`,
+				`streams[0].kabi_policy.rules[1].action: unknown action "hold" (want hold-gate, fail-kmod or ignore)`,
+				`streams[0].kabi_policy.rules[1].symbol: glob "a b" contains byte 0x20`}},
 		{"ftp source", `
 sources:
   - {name: local, url: ./up, unsigned: true}
