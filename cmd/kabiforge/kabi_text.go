@@ -122,9 +122,32 @@ func writeCheck(w io.Writer, r checkReport) {
 func writeBreaks(w io.Writer, v kabi.Verdict) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, b := range mergeBreaks(v) {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", listTag(b.Stablelisted), b.Kind, b.Action, breakSubject(b), breakDetail(b))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s%s\n", listTag(b.Stablelisted), kindWord(b.Kind), breakSubject(b), breakDetail(b), actionNote(b.Action))
 	}
 	tw.Flush()
+}
+
+// kindWord names a break's kind: mismatched and missing for CRC breaks,
+// else the kind.
+func kindWord(k kabi.Kind) string {
+	switch k {
+	case kabi.KindCRC:
+		return "mismatched"
+	case kabi.KindRemoved:
+		return "missing"
+	}
+	return string(k)
+}
+
+// actionNote marks breaks whose policy action is not the default.
+func actionNote(a kabi.Action) string {
+	switch a {
+	case kabi.ActionIgnore:
+		return " (ignored by policy)"
+	case kabi.ActionHoldGate:
+		return " (holds the gate)"
+	}
+	return ""
 }
 
 // greyCount says how many used symbols are off the stablelist.
