@@ -1,4 +1,4 @@
-package kabi
+package kabi_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/kernelfamily"
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 var refused struct {
@@ -41,7 +42,7 @@ func refusedModules(t testing.TB, tree *kernelfamily.Tree) map[string]string {
 		}
 		refused.kos = map[string]string{}
 		for _, ko := range kos {
-			refused.kos[ModuleName(ko)] = ko
+			refused.kos[kabi.ModuleName(ko)] = ko
 		}
 		refused.err = setLicence(refused.kos["kabi_nongpl"], "GPL and additional rights", "Proprietary")
 	})
@@ -86,7 +87,7 @@ func TestRealModulesRefusedForTheirReasons(t *testing.T) {
 	testutil.RequireTool(t, "modinfo")
 	tree := kftest.Need(t, "6.1.0-57")
 	kos := refusedModules(t, tree)
-	kernel, err := ReadSymversFile(tree.Symvers())
+	kernel, err := kabi.ReadSymversFile(tree.Symvers())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,23 +103,23 @@ func TestRealModulesRefusedForTheirReasons(t *testing.T) {
 	}
 	cases := []struct {
 		mod  string
-		kind Kind
+		kind kabi.Kind
 		sym  string
 		want string // what the break's detail must name
 	}{
-		{"kabi_nongpl", KindGPLOnly, "debugfs_create_dir", symvers("debugfs_create_dir", 4)},
-		{"kabi_nons", KindNamespace, "dma_buf_put", "namespace " + symvers("dma_buf_put", 5)},
-		{"kabi_vermagic", KindVermagic, "", shell(t, `modinfo -F vermagic "$1" | head -1 | cut -d' ' -f2- | sed 's/ *$//'`, kos["kabi_vermagic"])},
+		{"kabi_nongpl", kabi.KindGPLOnly, "debugfs_create_dir", symvers("debugfs_create_dir", 4)},
+		{"kabi_nons", kabi.KindNamespace, "dma_buf_put", "namespace " + symvers("dma_buf_put", 5)},
+		{"kabi_vermagic", kabi.KindVermagic, "", shell(t, `modinfo -F vermagic "$1" | head -1 | cut -d' ' -f2- | sed 's/ *$//'`, kos["kabi_vermagic"])},
 	}
 	for _, c := range cases {
-		m, err := ReadKernelModuleFile(kos[c.mod])
+		m, err := kabi.ReadKernelModuleFile(kos[c.mod])
 		if err != nil {
 			t.Fatal(err)
 		}
 		if lic := shell(t, `modinfo -F license "$1"`, kos[c.mod]); m.Info.License != lic {
 			t.Errorf("%s: licence %q, modinfo says %q", c.mod, m.Info.License, lic)
 		}
-		v := Check(kernel, KmodFromModules(c.mod+".ko", []*KernelModule{m}))
+		v := kabi.Check(kernel, kabi.KmodFromModules(c.mod+".ko", []*kabi.KernelModule{m}))
 		if len(v.Missing)+len(v.Mismatched) != 0 || len(v.Refused) != 1 || v.Compatible {
 			t.Fatalf("%s: want one refusal and no CRC break, got %+v", c.mod, v)
 		}

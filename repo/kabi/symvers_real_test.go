@@ -1,4 +1,4 @@
-package kabi
+package kabi_test
 
 import (
 	"os"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 // joinChanges lists, with join and awk, the symbols of two Module.symvers
@@ -19,7 +20,7 @@ const joinChanges = `t="$(printf '\t')"
 join -t "$t" -j 2 <(sort -t "$t" -k2,2 "$1") <(sort -t "$t" -k2,2 "$2") |
 	awk -F'\t' '$2 == $6 && ($4 != $8 || $5 != $9) { print $1 }; $2 != $6 { n++ } END { print "crc=" n+0 }'`
 
-func exportChangeNames(d *Delta) []string {
+func exportChangeNames(d *kabi.Delta) []string {
 	var out []string
 	for _, c := range d.ExportChanged {
 		out = append(out, c.Name)
@@ -36,14 +37,14 @@ func exportChangeNames(d *Delta) []string {
 func TestRealSymversExportTypesAndNamespaces(t *testing.T) {
 	testutil.RequireTool(t, "join")
 	old, new := kftest.Need(t, "6.1.0-47"), kftest.Need(t, "6.1.0-57")
-	a, b := mustRead(t, old.Symvers()), mustRead(t, new.Symvers())
-	for _, k := range []*ABI{a, b} {
+	a, b := readSymvers(t, old.Symvers()), readSymvers(t, new.Symvers())
+	for _, k := range []*kabi.ABI{a, b} {
 		ns, gpl := 0, 0
 		for _, s := range k.Symbols() {
 			if s.Namespace != "" {
 				ns++
 			}
-			if isGPLOnly(s.Export) {
+			if strings.HasSuffix(s.Export, "_GPL") {
 				gpl++
 			}
 		}
@@ -53,7 +54,7 @@ func TestRealSymversExportTypesAndNamespaces(t *testing.T) {
 		}
 		t.Logf("%s: %d symbols, %d namespaced, %d GPL-only", filepath.Base(filepath.Dir(k.Name)), k.Len(), ns, gpl)
 	}
-	check := func(oldPath, newPath string, d *Delta) {
+	check := func(oldPath, newPath string, d *kabi.Delta) {
 		t.Helper()
 		want := strings.Split(shell(t, joinChanges, oldPath, newPath), "\n")
 		crc := want[len(want)-1]
@@ -64,7 +65,7 @@ func TestRealSymversExportTypesAndNamespaces(t *testing.T) {
 			t.Errorf("%s → %s: export changes %q, join says %q", oldPath, newPath, got, w)
 		}
 	}
-	check(old.Symvers(), new.Symvers(), Diff(a, b))
+	check(old.Symvers(), new.Symvers(), kabi.Diff(a, b))
 
 	variant := filepath.Join(t.TempDir(), "Module.symvers")
 	out := shell(t, `awk -F'\t' 'BEGIN { OFS = "\t" }
@@ -74,7 +75,7 @@ func TestRealSymversExportTypesAndNamespaces(t *testing.T) {
 	if err := os.WriteFile(variant, []byte(out+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	d := Diff(b, mustRead(t, variant))
+	d := kabi.Diff(b, readSymvers(t, variant))
 	if len(d.ExportChanged) == 0 {
 		t.Fatal("the variant changes no export")
 	}
@@ -84,4 +85,13 @@ func TestRealSymversExportTypesAndNamespaces(t *testing.T) {
 			t.Errorf("%s: %+v -> %+v", c.Name, *c.Old, *c.New)
 		}
 	}
+}
+
+func readSymvers(t *testing.T, path string) *kabi.ABI {
+	t.Helper()
+	abi, err := kabi.ReadSymversFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abi
 }
