@@ -1,10 +1,5 @@
 package config
 
-import (
-	"path"
-	"strings"
-)
-
 // Source returns the source named name.
 func (c *Config) Source(name string) (Source, bool) { return find(c.Sources, name, Source.named) }
 
@@ -36,17 +31,6 @@ func find[T any](list []T, name string, nameOf func(T) string) (T, bool) {
 	}
 	var zero T
 	return zero, false
-}
-
-// Matches reports whether a kernel's version and release belong to the
-// stream: the version is Version or starts with Version + ".", and the
-// release matches the Release pattern.
-func (s Stream) Matches(version, release string) bool {
-	if version != s.Version && !strings.HasPrefix(version, s.Version+".") {
-		return false
-	}
-	ok, err := path.Match(s.Release, release)
-	return err == nil && ok
 }
 
 // BuildsFor reports whether the kmod is built for the stream.

@@ -2,30 +2,6 @@ package config
 
 import "testing"
 
-func TestStreamMatches(t *testing.T) {
-	el8 := Stream{Version: "4.18.0", Release: "*.el8*"}
-	el9 := Stream{Version: "5.14", Release: "*.el9_3"}
-	tests := []struct {
-		s                Stream
-		version, release string
-		want             bool
-	}{
-		{el8, "4.18.0", "477.27.1.el8_8", true},
-		{el8, "4.18.0", "80.el8", true},
-		{el8, "4.18.0", "348.el9", false},
-		{el8, "4.18.01", "80.el8", false},
-		{el8, "5.14.0", "362.8.1.el9_3", false},
-		{el9, "5.14.0", "362.8.1.el9_3", true},
-		{el9, "5.14.0", "284.11.1.el9_2", false},
-		{el9, "5.140.0", "362.8.1.el9_3", false},
-	}
-	for _, tt := range tests {
-		if got := tt.s.Matches(tt.version, tt.release); got != tt.want {
-			t.Errorf("%+v.Matches(%s, %s) = %v, want %v", tt.s, tt.version, tt.release, got, tt.want)
-		}
-	}
-}
-
 func TestLookups(t *testing.T) {
 	c := Default()
 	c.Kmods = []Kmod{{Name: "e1000e", Streams: []string{"el9"}}, {Name: "bar"}}

@@ -87,8 +87,6 @@ type WatchStream struct {
 	// Version is a kernel version prefix ("4.18.0"), Release a glob ("*.el8*").
 	Version string `json:"version"`
 	Release string `json:"release"`
-	// Package is the kernel's package name; "" means kernel.
-	Package string `json:"package,omitempty"`
 	Plan    Plan   `json:"plan"`
 }
 

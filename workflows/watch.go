@@ -62,7 +62,7 @@ func Candidates(pkgs []pipeline.SourcePackage, streams []WatchStream) []RebuildI
 	var cs []cand
 	seen := map[string]bool{}
 	for _, s := range streams {
-		rule := kernelnvr.Rule{Name: s.Package, Version: s.Version, Release: s.Release}
+		rule := kernelnvr.Rule{Version: s.Version, Release: s.Release}
 		for _, p := range pkgs {
 			if p.Arch != "src" && p.Arch != "nosrc" && p.Arch != "" {
 				continue

@@ -218,18 +218,27 @@ func (a *app) rebuildCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
-			for _, st := range cfg.Streams {
-				if !st.Matches(want.Version, want.Release) {
-					continue
-				}
-				plan := workflows.PlanFor(cfg, st)
-				if fromSource != "" {
-					plan.Source = fromSource
-				}
-				return a.startRebuild(cmd, cfg, c, plan, want)
+			st, ok := streamOf(cfg, want)
+			if !ok {
+				return badInput(fmt.Errorf("%s belongs to no configured stream", want))
 			}
-			return badInput(fmt.Errorf("%s belongs to no configured stream", want))
+			plan := workflows.PlanFor(cfg, st)
+			if fromSource != "" {
+				plan.Source = fromSource
+			}
+			return a.startRebuild(cmd, cfg, c, plan, want)
 		})
+}
+
+// streamOf returns the first configured stream whose rule (the one the
+// watch applies) tracks the kernel.
+func streamOf(cfg *config.Config, kernel kernelnvr.NVR) (config.Stream, bool) {
+	for _, st := range cfg.Streams {
+		if kernelnvr.StreamRule(st).Match(kernel) {
+			return st, true
+		}
+	}
+	return config.Stream{}, false
 }
 
 // rebuildTarget reads rebuild's argument: an NVR (with or without

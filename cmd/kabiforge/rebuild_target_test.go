@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/repo/kernelnvr"
 )
 
 // rebuild takes an NVR, or the URL of an SRPM under a configured source
@@ -33,6 +34,32 @@ func TestRebuildTarget(t *testing.T) {
 		}
 		if err != nil || nvr != c.nvr || src != c.source {
 			t.Errorf("rebuildTarget(%q) = %q, %q, %v; want %q, %q", c.arg, nvr, src, err, c.nvr, c.source)
+		}
+	}
+}
+
+// rebuild finds a kernel's stream by the watch's rule: kernel-rt and other
+// packages that share a kernel's version and release belong to no stream.
+func TestStreamOf(t *testing.T) {
+	cfg := &config.Config{Streams: []config.Stream{
+		{Name: "el8", Version: "4.18.0", Release: "*.el8*"},
+		{Name: "el9", Version: "5.14.0", Release: "*.el9*"},
+	}}
+	cases := []struct{ nvr, stream string }{
+		{"kernel-4.18.0-80.el8", "el8"},
+		{"kernel-5.14.0-362.8.1.el9_3", "el9"},
+		{"kernel-rt-4.18.0-80.el8", ""},
+		{"kernel-rt-5.14.0-362.8.1.el9_3", ""},
+		{"kernel-4.18.0-80.el7", ""},
+	}
+	for _, c := range cases {
+		n, err := kernelnvr.Parse(c.nvr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, ok := streamOf(cfg, n)
+		if ok != (c.stream != "") || st.Name != c.stream {
+			t.Errorf("streamOf(%s) = %q, %v; want %q", c.nvr, st.Name, ok, c.stream)
 		}
 	}
 }
