@@ -3,6 +3,7 @@ package kabi
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -161,12 +162,12 @@ func refusals(kernel *ABI, m *ModInfo, own map[string]bool) []Break {
 		if !gpl && isGPLOnly(s.Export) {
 			out = append(out, Break{Kind: KindGPLOnly, Name: name, Module: s.Module, Object: m.Name,
 				Stablelisted: s.Stablelisted,
-				Detail:       fmt.Sprintf("%s, module licence %q is not GPL-compatible", s.Export, m.License)})
+				Detail:       s.Export + ", module licence " + strconv.Quote(m.License) + " is not GPL-compatible"})
 		}
 		if s.Namespace != "" && !m.imports(s.Namespace) {
 			out = append(out, Break{Kind: KindNamespace, Name: name, Module: s.Module, Namespace: s.Namespace,
 				Object: m.Name, Stablelisted: s.Stablelisted,
-				Detail: fmt.Sprintf("exported in namespace %s, which the module does not import", s.Namespace)})
+				Detail: "exported in namespace " + s.Namespace + ", which the module does not import"})
 		}
 	}
 	if kernel.Vermagic != "" && m.Vermagic != "" && VermagicFlags(kernel.Vermagic) != VermagicFlags(m.Vermagic) {
