@@ -16,6 +16,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/build"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -58,6 +59,9 @@ type Activities struct {
 	ConfigHash string
 	// Signer signs packages and repository metadata.
 	Signer *sign.Signer
+	// ModuleKey signs kernel modules and images in builds and verifies
+	// modules before publishing; nil turns module signing off.
+	ModuleKey *modsign.Key
 	// Client sends publish requests to RepoPublish (signal-with-start).
 	Client client.Client
 	// ControlQueue is the task queue of the pipeline workflows.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/kabi"
+	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -63,7 +64,7 @@ func (a *Activities) Analyze(ctx context.Context, in pipeline.AnalyzeInput) (pip
 		kv := pipeline.KmodVerdict{Name: k.Name}
 		kv.Published = pub.newest(in.Arch, func(p pipeline.Provenance) bool { return p.Kind == pipeline.KindKmod && p.Kmod == k.Name })
 		if kv.Published != nil {
-			v, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)), in.Policy)
+			v, _, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)), in.Policy)
 			if err != nil {
 				return pipeline.Analysis{}, err
 			}
@@ -101,12 +102,15 @@ func (a *Activities) CheckKmods(ctx context.Context, in pipeline.CheckInput) ([]
 	}
 	var out []pipeline.KmodVerdict
 	for _, name := range sortedKeys(in.Kmods) {
-		v, err := a.check(ctx, k, name, in.Kmods[name], filepath.Join(dir, "kmod-"+name), in.Policy)
+		v, paths, err := a.check(ctx, k, name, in.Kmods[name], filepath.Join(dir, "kmod-"+name), in.Policy)
 		if err != nil {
 			return nil, err
 		}
 		kv := pipeline.KmodVerdict{Name: name}
 		setVerdict(&kv, v)
+		if kv.BadSignatures, err = a.verifyModuleSignatures(paths); err != nil {
+			return nil, err
+		}
 		out = append(out, kv)
 	}
 	return out, nil
@@ -168,14 +172,15 @@ func kernelABI(paths []string) (*kabi.ABI, error) {
 	return abi, nil
 }
 
-// check merges what the kmod's packages need and checks it against k.
-func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []pipeline.Artifact, dir string, p *kabi.Policy) (kabi.Verdict, error) {
+// check merges what the kmod's packages need and checks it against k. It
+// returns the packages' local paths too.
+func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []pipeline.Artifact, dir string, p *kabi.Policy) (kabi.Verdict, []string, error) {
 	if err := mkdir(dir); err != nil {
-		return kabi.Verdict{}, err
+		return kabi.Verdict{}, nil, err
 	}
 	paths, err := getFiles(ctx, a.Artifacts, rpms, dir)
 	if err != nil {
-		return kabi.Verdict{}, err
+		return kabi.Verdict{}, nil, err
 	}
 	km := kabi.Kmod{Name: name}
 	for _, p := range paths {
@@ -184,14 +189,35 @@ func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms [
 		}
 		ks, err := kabi.LoadKmods(p)
 		if err != nil {
-			return kabi.Verdict{}, badInput(fmt.Errorf("read kmod %s: %w", filepath.Base(p), err))
+			return kabi.Verdict{}, nil, badInput(fmt.Errorf("read kmod %s: %w", filepath.Base(p), err))
 		}
 		for _, x := range ks {
 			km.Needs = append(km.Needs, x.Needs...)
 			km.Modules = append(km.Modules, x.Modules...)
 		}
 	}
-	return kabi.CheckPolicy(k, km, p), nil
+	return kabi.CheckPolicy(k, km, p), paths, nil
+}
+
+// verifyModuleSignatures checks every kernel module in the binary packages
+// against the repository's module-signing certificate and returns what does
+// not verify; nothing when this worker signs no modules.
+func (a *Activities) verifyModuleSignatures(paths []string) ([]string, error) {
+	if a.ModuleKey == nil {
+		return nil, nil
+	}
+	var bad []string
+	for _, p := range paths {
+		if strings.HasSuffix(p, ".src.rpm") {
+			continue
+		}
+		res, err := modsign.VerifyPackage(p, a.ModuleKey.Certificate())
+		if err != nil {
+			return nil, badInput(err)
+		}
+		bad = append(bad, res.Problems...)
+	}
+	return bad, nil
 }
 
 // setVerdict records v's outcome in the kmod's verdict.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/config"
 	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -62,6 +63,9 @@ func New(ctx context.Context, cfg *config.Config, c client.Client) (*Activities,
 		a.Templates = cfg.Builder.Mock.Template
 	}
 	if a.Signer, err = signerFor(cfg.Signing); err != nil {
+		return nil, err
+	}
+	if a.ModuleKey, err = moduleKeyFor(cfg.Signing); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -113,4 +117,39 @@ func writeKey(key *sign.Key, path string, pass []byte) error {
 		return fmt.Errorf("signing key %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// moduleKeyFor loads the module-signing key, generating it when the
+// configuration asks for it and neither file exists; nil when none is
+// configured.
+func moduleKeyFor(s config.Signing) (*modsign.Key, error) {
+	if !s.ModuleSigning() {
+		return nil, nil
+	}
+	key, err := modsign.LoadKey(s.ModuleKey, s.ModuleCert)
+	if errors.Is(err, fs.ErrNotExist) && s.Generate && !exists(s.ModuleKey) && !exists(s.ModuleCert) {
+		if key, err = modsign.Generate("kabiforge Secure Boot signing key", 0); err != nil {
+			return nil, err
+		}
+		err = writeModuleKey(key, s)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// writeModuleKey writes a generated module-signing key where s names it.
+func writeModuleKey(key *modsign.Key, s config.Signing) error {
+	for _, p := range []string{s.ModuleKey, s.ModuleCert} {
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			return fmt.Errorf("module-signing key %s: %w", p, err)
+		}
+	}
+	return key.Write(modsign.Files{Private: s.ModuleKey, Cert: s.ModuleCert})
 }

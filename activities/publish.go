@@ -70,8 +70,12 @@ func (a *Activities) Publish(ctx context.Context, req pipeline.PublishRequest) (
 	if err != nil {
 		return pipeline.PublishResult{}, err
 	}
-	p, err := publish.New(repo.Store, publish.Config{Name: req.Repository, BaseURL: repo.BaseURL, Signer: a.Signer,
-		Retention: repo.Retention, Window: repo.Window, TempDir: dir})
+	cfg := publish.Config{Name: req.Repository, BaseURL: repo.BaseURL, Signer: a.Signer,
+		Retention: repo.Retention, Window: repo.Window, TempDir: dir}
+	if a.ModuleKey != nil {
+		cfg.ModuleCert = a.ModuleKey.CertificateDER()
+	}
+	p, err := publish.New(repo.Store, cfg)
 	if err != nil {
 		return pipeline.PublishResult{}, badInput(err)
 	}

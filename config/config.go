@@ -277,7 +277,16 @@ type Signing struct {
 	PassphraseFile string `yaml:"passphrase_file"`
 	// Passphrase is read from KABIFORGE_SIGNING_PASSPHRASE or PassphraseFile; never printed.
 	Passphrase Secret `yaml:"-"`
+	// ModuleKey is the PEM private key that signs kernel modules and kernel
+	// images for Secure Boot; ModuleCert its X.509 certificate (DER), published
+	// for mokutil. Both default to module-signing.pem/.der beside the default
+	// Key; "" with a Key of your own turns module signing off.
+	ModuleKey  string `yaml:"module_key"`
+	ModuleCert string `yaml:"module_cert"`
 }
+
+// ModuleSigning reports whether a module-signing key is configured.
+func (s Signing) ModuleSigning() bool { return s.ModuleKey != "" && s.ModuleCert != "" }
 
 // Stores says where build artifacts and repositories live.
 type Stores struct {

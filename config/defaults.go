@@ -112,6 +112,10 @@ func (c *Config) fill() {
 	if c.Signing.Key == "" {
 		c.Signing.Key = filepath.Join(data, "keys", "signing.asc")
 		c.Signing.Generate = true
+		if c.Signing.ModuleKey == "" && c.Signing.ModuleCert == "" {
+			c.Signing.ModuleKey = filepath.Join(data, "keys", "module-signing.pem")
+			c.Signing.ModuleCert = filepath.Join(data, "keys", "module-signing.der")
+		}
 	}
 }
 

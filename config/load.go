@@ -224,6 +224,8 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	abs(&c.Signing.Key)
 	abs(&c.Signing.PassphraseFile)
+	abs(&c.Signing.ModuleKey)
+	abs(&c.Signing.ModuleCert)
 	absURL(&c.Stores.Artifacts)
 	for i := range c.Stores.Repositories {
 		absURL(&c.Stores.Repositories[i].URL)

@@ -40,5 +40,6 @@ func (c *Config) MarshalZerologObject(e *zerolog.Event) {
 		Strs("repositories", c.repoNames()).
 		Int("kmods", len(c.Kmods)).
 		Str("signing_key", c.Signing.Key).
+		Str("module_signing_cert", c.Signing.ModuleCert).
 		Stringer("passphrase", c.Signing.Passphrase)
 }

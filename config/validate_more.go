@@ -105,6 +105,13 @@ func (c *Config) validateSigning(ps *problems) {
 		checkFile(ps, "signing.key", s.Key)
 	}
 	checkFile(ps, "signing.passphrase_file", s.PassphraseFile)
+	switch {
+	case (s.ModuleKey == "") != (s.ModuleCert == ""):
+		ps.add("signing.module_key", "module_key and module_cert go together; give both or neither")
+	case s.ModuleSigning() && !s.Generate:
+		checkFile(ps, "signing.module_key", s.ModuleKey)
+		checkFile(ps, "signing.module_cert", s.ModuleCert)
+	}
 }
 
 func (c *Config) validateStores(ps *problems) {

@@ -128,6 +128,9 @@ type KmodVerdict struct {
 	Action kabi.Action `json:"action,omitempty"`
 	// Greylist counts the symbols the kmod uses off the kernel's stablelist.
 	Greylist int `json:"greylist,omitempty"`
+	// BadSignatures names each kernel module whose signature does not
+	// verify against the repository's module-signing certificate, and why.
+	BadSignatures []string `json:"bad_signatures,omitempty"`
 }
 
 // PolicyAction is the policy's action, fail-kmod when unset.

@@ -133,10 +133,23 @@ func (r *rebuild) verify() error {
 			return err
 		}
 		for _, v := range vs {
-			if !v.Compatible {
-				r.st.setKmod(v.Name, pipeline.StateFailed, fmt.Sprintf("does not load on %s (%s): %s", r.vr, arch.Name, strings.Join(v.Breaks, ", ")))
+			if reason, ok := verifyFailure(v, r.vr, arch.Name); ok {
+				r.st.setKmod(v.Name, pipeline.StateFailed, reason)
 			}
 		}
 	}
 	return nil
+}
+
+// verifyFailure is why a kmod fails pre-publish verification on an arch:
+// it does not load on the kernel, or a module's signature does not verify
+// against the repository's certificate; false when it passes.
+func verifyFailure(v pipeline.KmodVerdict, vr, arch string) (string, bool) {
+	switch {
+	case !v.Compatible:
+		return fmt.Sprintf("does not load on %s (%s): %s", vr, arch, strings.Join(v.Breaks, ", ")), true
+	case len(v.BadSignatures) > 0:
+		return fmt.Sprintf("module signature (%s): %s", arch, strings.Join(v.BadSignatures, "; ")), true
+	}
+	return "", false
 }

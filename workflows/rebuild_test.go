@@ -266,3 +266,22 @@ func TestRebuildKmodsRunInParallelWithinTheLimit(t *testing.T) {
 		t.Errorf("peak kmod builds at once = %d, want 2", peak)
 	}
 }
+
+func TestVerifyFailure(t *testing.T) {
+	cases := []struct {
+		v      activities.KmodVerdict
+		fails  bool
+		reason string
+	}{
+		{activities.KmodVerdict{Name: "ok", Compatible: true}, false, ""},
+		{activities.KmodVerdict{Name: "crc", Breaks: []string{"kfree"}}, true, "does not load on 1-2 (x86_64): kfree"},
+		{activities.KmodVerdict{Name: "sig", Compatible: true, BadSignatures: []string{"/lib/modules/x/a.ko: module is not signed"}},
+			true, "module signature (x86_64): /lib/modules/x/a.ko: module is not signed"},
+	}
+	for _, c := range cases {
+		reason, fails := verifyFailure(c.v, "1-2", "x86_64")
+		if fails != c.fails || reason != c.reason {
+			t.Errorf("%s: %q %v, want %q %v", c.v.Name, reason, fails, c.reason, c.fails)
+		}
+	}
+}

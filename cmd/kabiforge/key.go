@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/sign"
 )
 
@@ -17,7 +19,7 @@ import (
 func (a *app) keyCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "key",
-		Short: "Manage the OpenPGP key that signs packages and repositories",
+		Short: "Manage the OpenPGP key that signs packages and repositories and the module-signing key",
 	}
 	cmd.AddCommand(a.keyGenerateCommand())
 	return cmd
@@ -84,11 +86,12 @@ func keyFileName(name string) string {
 func (a *app) keyGenerateCommand() *cobra.Command {
 	var (
 		name, email, out, algo, fileName string
+		modBits                          int
 		pass                             passphraseFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "generate --name NAME --email EMAIL --out DIR",
-		Short: "Generate a signing key: DIR/<name>.private.asc and DIR/RPM-GPG-KEY-<name>",
+		Short: "Generate the signing keys: DIR/<name>.private.asc, DIR/RPM-GPG-KEY-<name>, DIR/<name>.modsign.pem, DIR/SECURE-BOOT-KEY-<name>.der",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if fileName == "" {
@@ -108,7 +111,18 @@ func (a *app) keyGenerateCommand() *cobra.Command {
 			if err != nil {
 				return badInput(err)
 			}
+			if err := modsign.FileNames(out, fileName).Absent(); err != nil {
+				return badInput(err)
+			}
+			modKey, err := modsign.Generate(name, modBits)
+			if err != nil {
+				return badInput(err)
+			}
 			files, err := key.WriteFiles(out, fileName, passphrase)
+			if err != nil {
+				return err
+			}
+			modFiles, err := modKey.WriteFiles(out, fileName)
 			if err != nil {
 				return err
 			}
@@ -119,6 +133,9 @@ func (a *app) keyGenerateCommand() *cobra.Command {
 			fmt.Fprintf(w, "fingerprint: %s\n", key.Fingerprint())
 			fmt.Fprintf(w, "private key: %s (keep it secret)\n", files.Private)
 			fmt.Fprintf(w, "public key:  %s\n", files.Public)
+			fmt.Fprintf(w, "module-signing key:  %s (keep it secret; signs kernel modules and images)\n", modFiles.Private)
+			fmt.Fprintf(w, "module-signing cert: %s (SHA-256 %s; users: mokutil --import %s)\n",
+				modFiles.Cert, modKey.Fingerprint(), filepath.Base(modFiles.Cert))
 			return nil
 		},
 	}
@@ -127,6 +144,7 @@ func (a *app) keyGenerateCommand() *cobra.Command {
 	cmd.Flags().StringVar(&out, "out", ".", "directory to write the key files into")
 	cmd.Flags().StringVar(&algo, "algorithm", string(sign.RSA4096), "key type: rsa4096 or ed25519")
 	cmd.Flags().StringVar(&fileName, "file-name", "", "the <name> in the file names (default: from --name)")
+	cmd.Flags().IntVar(&modBits, "module-key-bits", modsign.DefaultBits, "RSA size of the module-signing key")
 	pass.register(cmd)
 	_ = cmd.MarkFlagRequired("name")
 	return cmd

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -18,6 +19,7 @@ import (
 func (a *app) repoPublishCommand() *cobra.Command {
 	var (
 		to, keyPath, name, baseURL string
+		moduleCert                 string
 		remove                     []string
 		keepKernels                int
 		window                     time.Duration
@@ -35,7 +37,8 @@ metadata is committed with repomd.xml.asc before repomd.xml, each guarded by a
 compare-and-swap, so dnf clients never see a half-written repository.
 Replaced metadata and packages are deleted once --window has passed.
 RPM-GPG-KEY-<name>, <name>.repo and a <name>-release package are published
-alongside.`,
+alongside; with --module-cert also SECURE-BOOT-KEY-<name>.der, installed by
+<name>-release under /etc/pki/<name>/ for mokutil --import.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && len(remove) == 0 {
 				return badInput(errors.New("nothing to publish: name RPMs to add or --remove NEVRAs"))
@@ -51,6 +54,14 @@ alongside.`,
 			if err != nil {
 				return err
 			}
+			var certDER []byte
+			if moduleCert != "" {
+				c, err := modsign.LoadCertificate(moduleCert)
+				if err != nil {
+					return badInput(err)
+				}
+				certDER = c.Raw
+			}
 			s, err := store.Open(cmd.Context(), to)
 			if err != nil {
 				return badInput(err)
@@ -60,7 +71,7 @@ alongside.`,
 			}
 			p, err := publish.New(s, publish.Config{
 				Name: name, BaseURL: baseURL, Signer: sign.NewSigner(key),
-				SignPackages: !noSign, ReleasePackage: !noRelease && baseURL != "",
+				SignPackages: !noSign, ReleasePackage: !noRelease && baseURL != "", ModuleCert: certDER,
 				Retention: publish.Retention{Kernels: keepKernels}, Window: window,
 				Logf: func(format string, args ...any) { a.log.Info().Msgf(format, args...) },
 			})
@@ -89,6 +100,7 @@ alongside.`,
 		},
 	}
 	f := cmd.Flags()
+	f.StringVar(&moduleCert, "module-cert", "", "the module-signing certificate (DER or PEM) to publish as SECURE-BOOT-KEY-<name>.der")
 	f.StringVar(&to, "to", "", "repository store URL: dir:///srv/repo, /srv/repo or s3://bucket/prefix?endpoint=… (required)")
 	f.StringVar(&keyPath, "key", "", "armored private key that signs packages and repomd.xml (required)")
 	f.StringVar(&name, "name", "kabiforge", "repository name: RPM-GPG-KEY-NAME, NAME.repo, NAME-release")

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/modsign"
 )
 
 // runInProcess runs kabiforge's root command with args and returns its
@@ -48,7 +49,7 @@ func TestKeyGenerateAndRepoSignWithPassphrase(t *testing.T) {
 	}
 	keys := filepath.Join(dir, "keys")
 	out, err := runInProcess(t, "key", "generate", "--name", "Sign Test", "--email", "sign@kabiforge.invalid",
-		"--out", keys, "--algorithm", "ed25519", "--passphrase-file", passFile)
+		"--out", keys, "--algorithm", "ed25519", "--passphrase-file", passFile, "--module-key-bits", "2048")
 	if err != nil {
 		t.Fatalf("key generate: %v\n%s", err, out)
 	}
@@ -56,6 +57,10 @@ func TestKeyGenerateAndRepoSignWithPassphrase(t *testing.T) {
 	pub := filepath.Join(keys, "RPM-GPG-KEY-Sign-Test")
 	if !regexp.MustCompile(`fingerprint: [0-9A-F]{40}\n`).MatchString(out) || !strings.Contains(out, pub) {
 		t.Errorf("key generate output lacks the fingerprint or paths:\n%s", out)
+	}
+	modKey, err := modsign.LoadKey(filepath.Join(keys, "Sign-Test.modsign.pem"), filepath.Join(keys, "SECURE-BOOT-KEY-Sign-Test.der"))
+	if err != nil || modKey.Signer() != "Sign Test" || !strings.Contains(out, "mokutil --import SECURE-BOOT-KEY-Sign-Test.der") {
+		t.Errorf("module-signing key: %v\n%s", err, out)
 	}
 
 	pkgs := t.TempDir()

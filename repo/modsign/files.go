@@ -1,7 +1,6 @@
 package modsign
 
 import (
-	"bytes"
 	"compress/gzip"
 	"crypto/x509"
 	"fmt"
@@ -104,9 +103,6 @@ func (k *Key) SignFile(path string) (bool, error) {
 	}
 	if data, err = Strip(data); err != nil {
 		return false, fmt.Errorf("sign module %s: existing signature: %w", path, err)
-	}
-	if !bytes.HasPrefix(data, []byte("\x7fELF")) {
-		return false, fmt.Errorf("sign module %s: not an ELF file", path)
 	}
 	signed, err := k.Sign(data)
 	if err != nil {

@@ -127,6 +127,16 @@ type Files struct {
 	Cert    string // DER certificate, SECURE-BOOT-KEY-<name>.der
 }
 
+// Absent fails when either file exists: keys are never overwritten.
+func (f Files) Absent() error {
+	for _, p := range []string{f.Private, f.Cert} {
+		if _, err := os.Lstat(p); err == nil {
+			return fmt.Errorf("%s already exists; not overwriting a key", p)
+		}
+	}
+	return nil
+}
+
 // FileNames returns where WriteFiles puts a key named name in dir.
 func FileNames(dir, name string) Files {
 	return Files{
@@ -146,23 +156,27 @@ func (k *Key) WriteFiles(dir, name string) (Files, error) {
 		return Files{}, fmt.Errorf("module key file name %q: must be a plain file name", name)
 	}
 	files := FileNames(dir, name)
-	for _, p := range []string{files.Private, files.Cert} {
-		if _, err := os.Lstat(p); err == nil {
-			return Files{}, fmt.Errorf("%s already exists; not overwriting a key", p)
-		}
+	return files, k.Write(files)
+}
+
+// Write writes the private key (mode 0600) and the DER certificate to the
+// paths in files, refusing to overwrite either.
+func (k *Key) Write(files Files) error {
+	if err := files.Absent(); err != nil {
+		return err
 	}
 	priv, err := k.PrivatePEM()
 	if err != nil {
-		return Files{}, err
+		return err
 	}
 	if err := writeNew(files.Private, priv, 0o600); err != nil {
-		return Files{}, err
+		return err
 	}
 	if err := writeNew(files.Cert, k.cert.Raw, 0o644); err != nil {
 		os.Remove(files.Private)
-		return Files{}, err
+		return err
 	}
-	return files, nil
+	return nil
 }
 
 // writeNew creates path with data, failing if it exists.

@@ -176,10 +176,16 @@ func (p *Publisher) writeCompanions(ctx context.Context) error {
 	if err := p.putIfChanged(ctx, KeyFileKey(p.cfg.Name), key); err != nil {
 		return err
 	}
+	if p.cfg.ModuleCert != nil {
+		if err := p.putIfChanged(ctx, ModuleCertKey(p.cfg.Name), p.cfg.ModuleCert); err != nil {
+			return err
+		}
+	}
 	if p.cfg.BaseURL == "" {
 		return nil
 	}
-	return p.putIfChanged(ctx, RepoFileKey(p.cfg.Name), RepoFile(p.cfg.Name, p.cfg.BaseURL, strings.TrimSuffix(p.cfg.BaseURL, "/")+"/"+KeyFileKey(p.cfg.Name)))
+	return p.putIfChanged(ctx, RepoFileKey(p.cfg.Name), RepoFile(p.cfg.Name, p.cfg.BaseURL,
+		strings.TrimSuffix(p.cfg.BaseURL, "/")+"/"+KeyFileKey(p.cfg.Name), p.cfg.ModuleCert != nil))
 }
 
 // releaseCache builds the release package at most once per publish.
@@ -199,8 +205,9 @@ func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry
 	if err != nil {
 		return nil, "", err
 	}
-	repo := RepoFile(p.cfg.Name, p.cfg.BaseURL, InstalledKeyURL(p.cfg.Name))
-	content := releaseContent(key, repo)
+	files := releaseFiles{key: key, cert: p.cfg.ModuleCert,
+		repo: RepoFile(p.cfg.Name, p.cfg.BaseURL, InstalledKeyURL(p.cfg.Name), p.cfg.ModuleCert != nil)}
+	content := files.content()
 	release, old := 1, ""
 	for _, pkg := range st.pkgs {
 		if pkg.Name != p.cfg.Name+"-release" {
@@ -215,7 +222,7 @@ func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry
 		release, old = max(release, n+1), pkg.NEVRA()
 	}
 	if c.entry == nil {
-		path, err := buildReleaseRPM(ctx, c.dir, p.cfg.Name, release, key, repo, p.cfg.Signer)
+		path, err := buildReleaseRPM(ctx, c.dir, p.cfg.Name, release, files, p.cfg.Signer)
 		if err != nil {
 			return nil, "", err
 		}

@@ -26,6 +26,18 @@ func KeyFileKey(name string) string { return "RPM-GPG-KEY-" + name }
 // InstalledKeyURL is where the <name>-release package installs the public key.
 func InstalledKeyURL(name string) string { return "file:///etc/pki/rpm-gpg/" + KeyFileKey(name) }
 
+// ModuleCertKey is the store key of a repository's Secure Boot
+// certificate (DER), the one its kernel modules and kernels are signed with.
+func ModuleCertKey(name string) string { return "SECURE-BOOT-KEY-" + name + ".der" }
+
+// InstalledModuleCert is where the <name>-release package installs the
+// Secure Boot certificate, the file users pass to mokutil --import.
+func InstalledModuleCert(name string) string { return "/etc/pki/" + name + "/" + ModuleCertKey(name) }
+
+// MokutilLine is the command that enrolls the repository's Secure Boot key
+// on a machine that installed <name>-release.
+func MokutilLine(name string) string { return "mokutil --import " + InstalledModuleCert(name) }
+
 // RepoFileKey is the store key of a repository's dnf .repo file.
 func RepoFileKey(name string) string { return name + ".repo" }
 
@@ -40,9 +52,18 @@ func publicKey(s *sign.Signer) ([]byte, error) {
 }
 
 // RepoFile returns the dnf .repo file of a repository at baseURL whose
-// packages and repomd.xml are signed by the key at gpgKeyURL.
-func RepoFile(name, baseURL, gpgKeyURL string) []byte {
-	return fmt.Appendf(nil, `[%s]
+// packages and repomd.xml are signed by the key at gpgKeyURL. With
+// secureBoot its comment says how to enroll the module-signing key.
+func RepoFile(name, baseURL, gpgKeyURL string, secureBoot bool) []byte {
+	var head []byte
+	if secureBoot {
+		head = fmt.Appendf(nil, `# Kernel modules and kernels in %s are signed for Secure Boot with the key in
+# %s (installed by %s-release; also at the repository root).
+# Enroll it once, then confirm at the next boot (MokManager):
+#   %s
+`, name, InstalledModuleCert(name), name, MokutilLine(name))
+	}
+	return fmt.Appendf(head, `[%s]
 name=%s
 baseurl=%s
 enabled=1
@@ -56,7 +77,7 @@ gpgkey=%s
 // installs the public key into /etc/pki/rpm-gpg and the .repo file into
 // /etc/yum.repos.d, as elrepo-release does. It returns the RPM's path
 // under dir.
-func buildReleaseRPM(ctx context.Context, dir, name string, release int, key, repo []byte, s *sign.Signer) (string, error) {
+func buildReleaseRPM(ctx context.Context, dir, name string, release int, files releaseFiles, s *sign.Signer) (string, error) {
 	if _, err := exec.LookPath("rpmbuild"); err != nil {
 		return "", fmt.Errorf("build %s-release: rpmbuild not found (install rpm, or turn the release package off)", name)
 	}
@@ -65,14 +86,17 @@ func buildReleaseRPM(ctx context.Context, dir, name string, release int, key, re
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(filepath.Join(src, KeyFileKey(name)), key, 0o644); err != nil {
-		return "", err
+	sources := map[string][]byte{KeyFileKey(name): files.key, RepoFileKey(name): files.repo}
+	if files.cert != nil {
+		sources[ModuleCertKey(name)] = files.cert
 	}
-	if err := os.WriteFile(filepath.Join(src, RepoFileKey(name)), repo, 0o644); err != nil {
-		return "", err
+	for file, data := range sources {
+		if err := os.WriteFile(filepath.Join(src, file), data, 0o644); err != nil {
+			return "", err
+		}
 	}
 	spec := filepath.Join(top, name+"-release.spec")
-	if err := os.WriteFile(spec, []byte(releaseSpec(name, release, releaseContent(key, repo))), 0o644); err != nil {
+	if err := os.WriteFile(spec, []byte(releaseSpec(name, release, files)), 0o644); err != nil {
 		return "", err
 	}
 	cmd := exec.CommandContext(ctx, "rpmbuild", "-bb", "--nodeps",
@@ -93,41 +117,59 @@ func buildReleaseRPM(ctx context.Context, dir, name string, release int, key, re
 	return rpms[0], nil
 }
 
-// releaseContent fingerprints what a release package installs, so a
-// change of key or base URL is seen in the published package.
-func releaseContent(key, repo []byte) string {
+// releaseFiles are what a release package installs: the public key, the
+// .repo file and, when modules are signed, the Secure Boot certificate.
+type releaseFiles struct {
+	key, repo, cert []byte
+}
+
+// content fingerprints what a release package installs, so a change of
+// key, certificate or base URL is seen in the published package.
+func (f releaseFiles) content() string {
 	h := sha256.New()
-	h.Write(key)
+	h.Write(f.key)
 	h.Write([]byte{0})
-	h.Write(repo)
+	h.Write(f.repo)
+	if f.cert != nil {
+		h.Write([]byte{0})
+		h.Write(f.cert)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
 // releaseContentDep is the Provides that carries releaseContent.
 func releaseContentDep(name string) string { return name + "-release-content" }
 
-func releaseSpec(name string, release int, content string) string {
+func releaseSpec(name string, release int, files releaseFiles) string {
+	var certSource, certInstall, certFile, certDesc string
+	if files.cert != nil {
+		certDesc = "\nIt also installs the certificate its kernel modules and kernels are signed\nwith for Secure Boot; enroll it with: " + MokutilLine(name) + "\n"
+		cert := InstalledModuleCert(name)
+		certSource = "Source2: " + ModuleCertKey(name) + "\n"
+		certInstall = "install -D -m 0644 %{SOURCE2} %{buildroot}" + cert + "\n"
+		certFile = cert + "\n"
+	}
 	return `Name: ` + name + `-release
 Version: 1
 Release: ` + strconv.Itoa(release) + `
-Provides: ` + releaseContentDep(name) + ` = ` + content + `
+Provides: ` + releaseContentDep(name) + ` = ` + files.content() + `
 Summary: Repository configuration and signing key of ` + name + `
 License: MIT
 BuildArch: noarch
 AutoReqProv: no
 Source0: RPM-GPG-KEY-` + name + `
 Source1: ` + name + `.repo
-
+` + certSource + `
 %description
 Installs the dnf repository definition of ` + name + ` and the public key that
 signs its packages and metadata.
-
+` + certDesc + `
 %install
 install -D -m 0644 %{SOURCE0} %{buildroot}/etc/pki/rpm-gpg/RPM-GPG-KEY-` + name + `
 install -D -m 0644 %{SOURCE1} %{buildroot}/etc/yum.repos.d/` + name + `.repo
-
+` + certInstall + `
 %files
 /etc/pki/rpm-gpg/RPM-GPG-KEY-` + name + `
 %config(noreplace) /etc/yum.repos.d/` + name + `.repo
-`
+` + certFile
 }

@@ -55,6 +55,10 @@ type Config struct {
 	// ReleasePackage builds <Name>-release with rpmbuild when the
 	// repository has none.
 	ReleasePackage bool
+	// ModuleCert is the DER certificate kernel modules and kernels are
+	// signed with; when set it is published as SECURE-BOOT-KEY-<Name>.der
+	// at the root and in <Name>-release under /etc/pki/<Name>/.
+	ModuleCert []byte
 	// Retention chooses the kernels kept.
 	Retention Retention
 	// Window is how long replaced metadata and removed packages stay
