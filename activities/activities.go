@@ -62,6 +62,10 @@ type Activities struct {
 	// ModuleKey signs kernel modules and images in builds and verifies
 	// modules before publishing; nil turns module signing off.
 	ModuleKey *modsign.Key
+	// ModuleSignCommand runs the signer inside builds (argv before KEY
+	// CERT BUILDROOT), e.g. kabiforge modsign sign-buildroot; nil builds
+	// sign nothing.
+	ModuleSignCommand []string
 	// Client sends publish requests to RepoPublish (signal-with-start).
 	Client client.Client
 	// ControlQueue is the task queue of the pipeline workflows.

@@ -51,6 +51,9 @@ func (a *Activities) Build(ctx context.Context, in pipeline.BuildInput) (pipelin
 	if len(in.Deps) > 0 {
 		req.Repos = []build.Repo{{Name: "deps", URL: "file://" + depDir}}
 	}
+	if req.ModuleSigning, err = a.moduleSigning(); err != nil {
+		return BuildOutput{}, err
+	}
 	if in.RetargetKernel != "" {
 		re, err := build.Retarget(ctx, build.RetargetRequest{SRPM: srpm, KernelNVR: in.RetargetKernel, Dir: filepath.Join(dir, "retarget")})
 		if err != nil {
@@ -158,4 +161,17 @@ func (h *heartbeater) run() (stop func()) {
 		}
 	}()
 	return func() { close(quit); wg.Wait() }
+}
+
+// moduleSigning is what signs modules and kernel images in this worker's
+// builds; nil when it has no module-signing key or no signer command.
+func (a *Activities) moduleSigning() (*build.ModuleSigning, error) {
+	if a.ModuleKey == nil || len(a.ModuleSignCommand) == 0 {
+		return nil, nil
+	}
+	key, err := a.ModuleKey.PrivatePEM()
+	if err != nil {
+		return nil, infra("module signing", err)
+	}
+	return &build.ModuleSigning{Key: key, Cert: a.ModuleKey.CertificateDER(), Command: a.ModuleSignCommand}, nil
 }

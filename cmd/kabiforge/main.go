@@ -28,6 +28,9 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // app holds what every command shares: the logger and output streams.
 type app struct {
+	// self is the kabiforge binary builds run to sign modules; "" means
+	// this executable.
+	self     string
 	log      zerolog.Logger
 	logLevel string
 	logJSON  bool
@@ -70,6 +73,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.bootTestCommand(),
 		a.configCommand(),
 		a.keyCommand(),
+		a.modsignCommand(),
 		a.devCommand(),
 		a.workerCommand(),
 		a.watchCommand(),

@@ -31,7 +31,7 @@ func runCLI(ctx context.Context, args ...string) (string, error) {
 
 // runCLITo runs kabiforge in process with its output going to w.
 func runCLITo(ctx context.Context, w io.Writer, args ...string) error {
-	a := &app{}
+	a := &app{self: kabiforgeBin}
 	root := a.rootCommand()
 	root.SetOut(w)
 	root.SetErr(w)

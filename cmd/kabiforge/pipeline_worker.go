@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"time"
 
@@ -89,6 +90,13 @@ func (a *app) startWorkers(ctx context.Context, cfg *config.Config, c client.Cli
 	if err != nil {
 		return nil, badInput(err)
 	}
+	if acts.ModuleKey != nil {
+		self, err := a.selfPath()
+		if err != nil {
+			return nil, err
+		}
+		acts.ModuleSignCommand = []string{self, "modsign", "sign-buildroot"}
+	}
 	if cfg.HTTP.Metrics != "" {
 		m := newPromMetrics()
 		if err := a.serveMetrics(ctx, cfg.HTTP.Metrics, m); err != nil {
@@ -132,4 +140,16 @@ func activitySlots(q, control string, builds int) int {
 		return 50
 	}
 	return max(builds, 1)
+}
+
+// selfPath is the kabiforge binary that signs modules inside builds.
+func (a *app) selfPath() (string, error) {
+	if a.self != "" {
+		return a.self, nil
+	}
+	p, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("locate the kabiforge binary for module signing: %w", err)
+	}
+	return p, nil
 }

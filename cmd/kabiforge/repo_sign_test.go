@@ -19,7 +19,7 @@ import (
 // standard output and error.
 func runInProcess(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	a := &app{}
+	a := &app{self: kabiforgeBin}
 	root := a.rootCommand()
 	var out bytes.Buffer
 	root.SetOut(&out)

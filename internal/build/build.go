@@ -43,6 +43,9 @@ type Request struct {
 	// kernel stream's, e.g. centos-stream-9-x86_64); empty means the Mock's
 	// own Template. rpmbuild ignores it.
 	Template string
+	// ModuleSigning, when set, signs the kernel modules and images the
+	// build installs.
+	ModuleSigning *ModuleSigning
 	// OnLog, when set, receives each log line as it is written. It is called
 	// from one goroutine at a time and should return quickly.
 	OnLog func(line string)

@@ -57,6 +57,9 @@ var kernelRepos = struct {
 }{repos: map[string]string{}}
 
 func TestMain(m *testing.M) {
+	if runAsSigner() {
+		os.Exit(0)
+	}
 	dir, err := os.MkdirTemp("", "kabiforge-build-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -135,6 +135,19 @@ func (j *rpmbuildJob) run(ctx context.Context) (Result, error) {
 			defines = append(defines, KernelDevelRootMacro+" "+dir)
 		}
 	}
+	if ms := j.req.ModuleSigning; ms != nil {
+		dir := filepath.Join(j.top, "modsign")
+		if err := ms.writeKeys(dir); err != nil {
+			return Result{}, &InfraError{SRPM: j.req.SRPM, Op: "module signing", Err: err}
+		}
+		macros, err := ms.macros(dir)
+		if err != nil {
+			return Result{}, &InfraError{SRPM: j.req.SRPM, Op: "module signing", Err: err}
+		}
+		for _, name := range sortedMacros(macros) {
+			defines = append(defines, name+" "+macros[name])
+		}
+	}
 	if err := j.rpmbuild(ctx, "-bb", defines, spec); err != nil {
 		return Result{}, err
 	}
