@@ -149,7 +149,7 @@ func (p *livePipeline) historyJSON(id string) []byte {
 func (p *livePipeline) checkHistory(id string) {
 	p.t.Helper()
 	data := p.historyJSON(id)
-	for _, secret := range []string{"PRIVATE KEY BLOCK", passphrase, strings.Split(p.keyArmor, "\n")[3]} {
+	for _, secret := range p.secrets() {
 		if bytes.Contains(data, []byte(secret)) {
 			p.t.Errorf("history of %s holds secret material %q", id, secret)
 		}

@@ -23,6 +23,8 @@ import (
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/modsign"
+	"github.com/kabiforge/kabiforge/repo/modsign/modsigntest"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -51,6 +53,9 @@ type livePipeline struct {
 	repoDir  string
 	plan     workflows.Plan
 	keyArmor string
+	// modKey signs kmod modules in the builds; modKeyPEM is its private key.
+	modKey    *modsign.Key
+	modKeyPEM []byte
 }
 
 func startPipeline(t *testing.T) *livePipeline {
@@ -82,7 +87,8 @@ func startPipeline(t *testing.T) *livePipeline {
 		Sources:      map[string]activities.Source{"upstream": {Source: source.FromStore(up), Fetch: source.FetchOptions{Unsigned: true}}},
 		Repositories: map[string]activities.Repository{repoName: {Store: repo, BaseURL: "file://" + p.repoDir + "/", Retention: publish.Retention{Kernels: 3}}},
 		Builder:      &build.Rpmbuild{}, BuilderName: "rpmbuild", ConfigHash: "e2e", Signer: signer, Client: c,
-		ControlQueue: queue, WorkDir: t.TempDir(), Host: "e2e-host"}
+		ControlQueue: queue, WorkDir: t.TempDir(), Host: "e2e-host",
+		ModuleKey: p.moduleKey(), ModuleSignCommand: modsigntest.Command()}
 	for _, q := range []string{queue, "build-x86_64-e2e"} {
 		w := worker.New(c, q, worker.Options{})
 		if q == queue {
@@ -245,6 +251,8 @@ func TestEndToEnd(t *testing.T) {
 	}
 	p.checkHistory("kernel/" + kernelD)
 	p.checkHistory(pipeline.RepoPublishID(repoName))
+	p.checkSecureBoot(dnf2.Root)
+	p.checkNoKeyIn(filepath.Dir(p.repoDir))
 
 	// A kernel whose SRPM upstream is broken fails; the watch does not
 	// retry it, a rebuild by hand does once the SRPM is fixed; a kernel

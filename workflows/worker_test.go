@@ -20,6 +20,7 @@ import (
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/internal/build"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/modsign/modsigntest"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
 	"github.com/kabiforge/kabiforge/repo/store"
@@ -42,6 +43,7 @@ type workerSpec struct {
 }
 
 func TestMain(m *testing.M) {
+	modsigntest.Main()
 	if spec := os.Getenv(envWorker); spec != "" {
 		if err := runWorker(spec); err != nil {
 			fmt.Fprintln(os.Stderr, "worker:", err)

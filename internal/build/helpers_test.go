@@ -12,6 +12,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/modsign/modsigntest"
 )
 
 // specSRPM makes a source package from one of testdata/specs.
@@ -57,9 +58,7 @@ var kernelRepos = struct {
 }{repos: map[string]string{}}
 
 func TestMain(m *testing.M) {
-	if runAsSigner() {
-		os.Exit(0)
-	}
+	modsigntest.Main()
 	dir, err := os.MkdirTemp("", "kabiforge-build-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -16,29 +16,9 @@ import (
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/repo/modsign"
+	"github.com/kabiforge/kabiforge/repo/modsign/modsigntest"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
-
-// signerEnv makes this test binary act as `kabiforge modsign
-// sign-buildroot` when builds run it (see TestMain).
-const signerEnv = "KABIFORGE_TEST_SIGNER"
-
-// runAsSigner signs a buildroot when the test binary was started as the
-// builds' signer, and reports whether it was.
-func runAsSigner() bool {
-	if os.Getenv(signerEnv) != "1" {
-		return false
-	}
-	if len(os.Args) != 4 {
-		os.Stderr.WriteString("signer: want KEY CERT BUILDROOT\n")
-		os.Exit(2)
-	}
-	if _, err := modsign.SignBuildroot(context.Background(), os.Args[1], os.Args[2], os.Args[3]); err != nil {
-		os.Stderr.WriteString("signer: " + err.Error() + "\n")
-		os.Exit(1)
-	}
-	return true
-}
 
 // kmodSpec installs a module; with --with modsign it first signs it the
 // way ELRepo's specs do, with sign-file and the privkey/pubkey macros.
@@ -73,7 +53,7 @@ func TestRpmbuildSignsModules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := &ModuleSigning{Key: priv, Cert: key.CertificateDER(), Command: []string{"/usr/bin/env", signerEnv + "=1", os.Args[0]}}
+	ms := &ModuleSigning{Key: priv, Cert: key.CertificateDER(), Command: modsigntest.Command()}
 	module := []byte("\x7fELF a module body")
 	signFiles, _ := filepath.Glob("/usr/src/linux-headers-*-amd64/scripts/sign-file")
 	for _, c := range []struct{ name, signFile string }{

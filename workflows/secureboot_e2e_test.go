@@ -1,0 +1,90 @@
+package workflows
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kabiforge/kabiforge/repo/modsign"
+	"github.com/kabiforge/kabiforge/repo/publish"
+)
+
+// moduleKey makes the module-signing key the pipeline's builds sign with.
+func (p *livePipeline) moduleKey() *modsign.Key {
+	key, err := modsign.Generate("kabiforge e2e Secure Boot", 2048)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if p.modKeyPEM, err = key.PrivatePEM(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.modKey = key
+	return key
+}
+
+// secrets are strings no history, log, SRPM or published file may hold:
+// the passphrase and lines of both private keys.
+func (p *livePipeline) secrets() []string {
+	out := []string{"PRIVATE KEY BLOCK", "BEGIN PRIVATE KEY", passphrase, strings.Split(p.keyArmor, "\n")[3]}
+	for _, l := range strings.Split(string(p.modKeyPEM), "\n")[1:4] {
+		out = append(out, l)
+	}
+	return out
+}
+
+// checkSecureBoot checks what a machine that installed from the repository
+// has: the certificate from <name>-release, and kmod modules that verify
+// against it.
+func (p *livePipeline) checkSecureBoot(installroot string) {
+	p.t.Helper()
+	certPath := filepath.Join(installroot, publish.InstalledModuleCert(repoName))
+	cert, err := modsign.LoadCertificate(certPath)
+	if err != nil {
+		p.t.Fatalf("certificate from %s-release: %v", repoName, err)
+	}
+	if !bytes.Equal(cert.Raw, p.modKey.CertificateDER()) {
+		p.t.Error("the installed certificate is not the repository's")
+	}
+	n := 0
+	filepath.WalkDir(filepath.Join(installroot, "lib", "modules"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && modsign.IsModule(d.Name()) {
+			n++
+			if err := modsign.VerifyFile(path, cert); err != nil {
+				p.t.Errorf("installed module: %v", err)
+			}
+		}
+		return nil
+	})
+	if n == 0 {
+		p.t.Error("no kernel module installed from the repository")
+	}
+}
+
+// checkNoKeyIn greps every file under dir (artifacts with logs and SRPMs,
+// the published repository) for private key material.
+func (p *livePipeline) checkNoKeyIn(dir string) {
+	p.t.Helper()
+	secrets := p.secrets()
+	files := 0
+	filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() || strings.HasSuffix(path, "signing.asc") {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil
+		}
+		files++
+		for _, s := range secrets {
+			if bytes.Contains(data, []byte(s)) {
+				p.t.Errorf("%s holds secret material %q", path, s)
+			}
+		}
+		return nil
+	})
+	if files < 10 {
+		p.t.Errorf("grepped only %d files under %s", files, dir)
+	}
+}
