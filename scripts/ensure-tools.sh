@@ -11,6 +11,10 @@ for t in rpmbuild rpmkeys rpmsign createrepo_c dnf gpg cpio make gcc git; do che
 command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || need+=(chromium)
 # The boot gate's tests boot real kernels under QEMU.
 check qemu-system-x86_64
+# Secure Boot: kernel images are signed with sbsign and checked with
+# sbverify; module signatures are checked against openssl cms and read from
+# .ko.xz/.zst the way the kernel loads them.
+for t in sbsign sbverify openssl xz zstd; do check "$t"; done
 # Real kernel modules are built in tests against the host's kernel headers (Debian only).
 headers=no
 if command -v apt-get >/dev/null 2>&1; then
@@ -29,8 +33,8 @@ if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
 	exit 0
 fi
 
-apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86 postgresql iproute2"
-dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86 postgresql-server iproute"
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86 postgresql iproute2 sbsigntool openssl xz-utils zstd"
+dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86 postgresql-server iproute sbsigntools openssl xz zstd"
 
 if command -v apt-get >/dev/null 2>&1; then
 	line="apt-get update && apt-get install -y $apt_pkgs"

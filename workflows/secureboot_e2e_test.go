@@ -1,4 +1,4 @@
-package workflows
+package workflows_test
 
 import (
 	"bytes"

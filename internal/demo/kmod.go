@@ -83,11 +83,12 @@ install -D -m 0644 %{kmod_name}.ko %{buildroot}/lib/modules/%{kmod_kernel_versio
 // kernel(sym) = 0xCRC for every symbol version in each packaged module.
 const findKsymRequires = `#!/bin/sh
 # Dependency generator of the kabiforge demo kmods: kernel(sym) = 0xCRC for
-# each "0xCRC<TAB>symbol" line of every packaged .ko placeholder.
+# each "0xCRC<TAB>symbol" line of every packaged .ko placeholder (only such
+# lines: a signed placeholder ends in a binary module signature).
 while read -r f; do
 	case "$f" in
 	*/lib/modules/*.ko)
-		awk -F'\t' 'NF >= 2 { print "kernel(" $2 ") = " $1 }' "$f" ;;
+		awk -F'\t' 'NF == 2 && $1 ~ /^0x[0-9a-f]+$/ && $2 ~ /^[A-Za-z0-9_.]+$/ { print "kernel(" $2 ") = " $1 }' "$f" ;;
 	esac
 done | sort -u
 `
