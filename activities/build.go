@@ -52,7 +52,7 @@ func (a *Activities) Build(ctx context.Context, in pipeline.BuildInput) (pipelin
 		req.Repos = []build.Repo{{Name: "deps", URL: "file://" + depDir}}
 	}
 	if req.ModuleSigning, err = a.moduleSigning(); err != nil {
-		return BuildOutput{}, err
+		return pipeline.BuildOutput{}, err
 	}
 	if in.RetargetKernel != "" {
 		re, err := build.Retarget(ctx, build.RetargetRequest{SRPM: srpm, KernelNVR: in.RetargetKernel, Dir: filepath.Join(dir, "retarget")})

@@ -269,13 +269,13 @@ func TestRebuildKmodsRunInParallelWithinTheLimit(t *testing.T) {
 
 func TestVerifyFailure(t *testing.T) {
 	cases := []struct {
-		v      activities.KmodVerdict
+		v      pipeline.KmodVerdict
 		fails  bool
 		reason string
 	}{
-		{activities.KmodVerdict{Name: "ok", Compatible: true}, false, ""},
-		{activities.KmodVerdict{Name: "crc", Breaks: []string{"kfree"}}, true, "does not load on 1-2 (x86_64): kfree"},
-		{activities.KmodVerdict{Name: "sig", Compatible: true, BadSignatures: []string{"/lib/modules/x/a.ko: module is not signed"}},
+		{pipeline.KmodVerdict{Name: "ok", Compatible: true}, false, ""},
+		{pipeline.KmodVerdict{Name: "crc", Breaks: []string{"kfree"}}, true, "does not load on 1-2 (x86_64): kfree"},
+		{pipeline.KmodVerdict{Name: "sig", Compatible: true, BadSignatures: []string{"/lib/modules/x/a.ko: module is not signed"}},
 			true, "module signature (x86_64): /lib/modules/x/a.ko: module is not signed"},
 	}
 	for _, c := range cases {
