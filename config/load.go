@@ -11,7 +11,7 @@ import (
 	"slices"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultFile is the file Locate finds in the working directory.
@@ -90,14 +90,14 @@ func decode(data []byte, c *Config, w *walker) Problems {
 	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+	if err := decodeNode(dec, &doc); errors.Is(err, io.EOF) {
 		return nil // an empty file: all defaults
 	} else if err != nil {
 		return yamlProblems(err, w)
 	}
 	var ps Problems
 	var more yaml.Node
-	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+	if err := decodeNode(dec, &more); !errors.Is(err, io.EOF) {
 		ps = append(ps, Problem{Line: more.Line, Message: "a second YAML document (---); kabiforge reads one"})
 	}
 	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
@@ -108,15 +108,37 @@ func decode(data []byte, c *Config, w *walker) Problems {
 	}
 	w.walk(&doc, reflect.TypeOf(*c), "")
 	ps = append(ps, w.probs.list...)
-	if w.nodes > maxNodes {
+	if w.nodes > maxNodes || w.complexKey {
 		return ps // do not let the decoder expand the aliases too
 	}
+	return append(ps, decodeStrict(data, c, w)...)
+}
+
+// decodeStrict decodes data into c, refusing unknown fields. A panic in the
+// YAML library is a problem of the file, never a crash of the command.
+func decodeStrict(data []byte, c *Config, w *walker) (ps Problems) {
+	defer func() {
+		if r := recover(); r != nil {
+			ps = Problems{{Message: fmt.Sprintf("the YAML parser failed on this file (%v); simplify anchors, aliases and merge keys", r)}}
+		}
+	}()
 	strict := yaml.NewDecoder(bytes.NewReader(data))
 	strict.KnownFields(true)
 	if err := strict.Decode(c); err != nil {
-		ps = append(ps, yamlProblems(err, w)...)
+		return yamlProblems(err, w)
 	}
-	return ps
+	return nil
+}
+
+// decodeNode decodes the next document of dec into n, turning a panic of
+// the YAML library into an error.
+func decodeNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the YAML parser failed on this file: %v", r)
+		}
+	}()
+	return dec.Decode(n)
 }
 
 // finish applies the environment, makes paths absolute under dir, fills in

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 const apiKey, passphrase = "tmprl-SECRET-api-key", "SECRET-passphrase"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // walker checks a YAML node tree against the Config types before decoding:
@@ -21,6 +21,9 @@ type walker struct {
 	keys  map[int][]string // the paths of the mapping keys on each line
 	probs problems
 	nodes int // nodes visited, bounded by maxNodes against alias bombs
+	// complexKey is set when a mapping key is not a scalar: the decoder
+	// is then not run on the file (such keys made yaml.v3 panic).
+	complexKey bool
 }
 
 // maxNodes bounds the nodes a file may expand to through aliases.
@@ -69,6 +72,9 @@ func (w *walker) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
+			if !w.plainKey(n.Content[i], path) {
+				continue
+			}
 			w.walk(n.Content[i+1], t.Elem(), join(path, n.Content[i].Value))
 		}
 	}
@@ -78,7 +84,10 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 	fields := yamlFields(t)
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Value == "<<" {
+		if !w.plainKey(k, path) {
+			continue
+		}
+		if k.Value == "<<" {
 			w.walk(v, t, path) // merge key
 			continue
 		}
@@ -91,6 +100,18 @@ func (w *walker) mapping(n *yaml.Node, t reflect.Type, path string) {
 		}
 		w.walk(v, f, join(path, k.Value))
 	}
+}
+
+// plainKey reports whether the mapping key k is a scalar; a mapping or a
+// list used as a key (which YAML allows and no configuration field is) is a
+// problem, and the file is then not decoded further.
+func (w *walker) plainKey(k *yaml.Node, path string) bool {
+	if k.Kind == yaml.ScalarNode {
+		return true
+	}
+	w.complexKey = true
+	w.probs.addLine(k.Line, path, "a key that is a mapping, a list or an alias (%q); keys are plain names", k.Value)
+	return false
 }
 
 func (w *walker) duration(n *yaml.Node, path string) {

@@ -33,7 +33,7 @@ func NewDNFRoot(t testing.TB) *DNFRoot {
 	RequireTool(t, "dnf")
 	dir := t.TempDir()
 	r := &DNFRoot{Root: filepath.Join(dir, "root"), Conf: filepath.Join(dir, "dnf.conf")}
-	for _, d := range []string{r.Root, filepath.Join(dir, "repos.d")} {
+	for _, d := range []string{r.Root, filepath.Join(dir, "repos.d"), filepath.Join(dir, "plugins.d")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -44,9 +44,11 @@ repo_gpgcheck=1
 skip_if_unavailable=False
 install_weak_deps=False
 keepcache=False
+plugins=0
+pluginconfpath=%s
 reposdir=%s
 cachedir=%s
-`, filepath.Join(dir, "repos.d"), filepath.Join(dir, "cache"))}
+`, filepath.Join(dir, "plugins.d"), filepath.Join(dir, "repos.d"), filepath.Join(dir, "cache"))}
 	return r
 }
 
@@ -72,13 +74,16 @@ func (r *DNFRoot) AddRepoFile(content string) {
 	}
 }
 
-// Run runs dnf with the root's configuration, without plugins (Debian's
-// dnf-plugins-core enables the local plugin, whose repository would join
-// every transaction), and returns its combined output.
+// Run runs dnf with the root's configuration and returns its combined
+// output. Plugins are off (--noplugins, plugins=0 and an empty
+// pluginconfpath): a host's dnf-plugins-core, whose local plugin adds a
+// _dnf_local repository, must not change what a test installs.
 func (r *DNFRoot) Run(args ...string) (string, error) {
 	argv := append([]string{"-y", "-q", "--noplugins", "--installroot", r.Root, "-c", r.Conf, "--releasever", "8",
 		"--setopt", "tsflags=nodocs"}, args...)
-	out, err := exec.Command("dnf", argv...).CombinedOutput()
+	cmd := exec.Command("dnf", argv...)
+	cmd.Env = isolatedEnv(filepath.Dir(r.Conf))
+	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
@@ -90,9 +95,23 @@ func (r *DNFRoot) Install(pkgs ...string) (string, error) {
 // Installed lists the NEVRAs installed in the root.
 func (r *DNFRoot) Installed(t testing.TB) []string {
 	t.Helper()
-	out, err := exec.Command("rpm", "--root", r.Root, "-qa", "--qf", "%{NEVRA}\n").Output()
+	cmd := exec.Command("rpm", "--root", r.Root, "-qa", "--qf", "%{NEVRA}\n")
+	cmd.Env = isolatedEnv(filepath.Dir(r.Conf))
+	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("rpm --root %s -qa: %v", r.Root, err)
 	}
 	return strings.Fields(string(out))
+}
+
+// isolatedEnv is the environment for rpm and dnf in tests: HOME is home, so
+// a developer's ~/.rpmmacros and ~/.config do not change what they do.
+func isolatedEnv(home string) []string {
+	env := []string{"HOME=" + home, "LC_ALL=C.UTF-8"}
+	for _, k := range []string{"PATH", "TMPDIR"} {
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	return env
 }

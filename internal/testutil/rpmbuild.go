@@ -58,7 +58,9 @@ func rpmbuild(t testing.TB, mode, spec, input string, args []string) string {
 		"--define", "_buildhost kabiforge-test",
 	}
 	argv = append(append(argv, args...), input)
-	out, err := exec.Command("rpmbuild", argv...).CombinedOutput()
+	cmd := exec.Command("rpmbuild", argv...)
+	cmd.Env = isolatedEnv(top)
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("rpmbuild %s %s: %v\n%s", mode, input, err, out)
 	}

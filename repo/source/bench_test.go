@@ -77,7 +77,7 @@ func BenchmarkListRPMMD(b *testing.B) {
 		os.WriteFile(conf, []byte("[main]\nreposdir=/nonexistent\n"), 0o644)
 		for b.Loop() {
 			cache := b.TempDir()
-			out, err := exec.Command("dnf", "-c", conf, "-q", "--setopt=cachedir="+cache,
+			out, err := exec.Command("dnf", "--noplugins", "-c", conf, "-q", "--setopt=cachedir="+cache,
 				"--repofrompath=bench,file://"+dir, "--repo=bench", "repoquery", "--arch=src",
 				"--qf", "%{name}-%{version}-%{release}").Output()
 			if err != nil {
