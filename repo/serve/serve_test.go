@@ -111,7 +111,9 @@ func TestContentTypes(t *testing.T) {
 				"Packages/k/kernel-5.14.0-1.el9.x86_64.rpm": "application/x-rpm",
 				"RPM-GPG-KEY-kabiforge":                     "application/pgp-keys",
 				"kabiforge.repo":                            "text/plain; charset=utf-8",
-				"index.html":                                "application/octet-stream",
+				"index.html":                                "text/html; charset=utf-8",
+				"SECURE-BOOT-KEY-el9.der":                   "application/pkix-cert",
+				"notes.bin":                                 "application/octet-stream",
 			} {
 				put(t, s, key, "content of "+key)
 				resp := do(t, h, "GET", "/"+key)
