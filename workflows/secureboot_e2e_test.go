@@ -27,7 +27,11 @@ func (p *livePipeline) moduleKey() *modsign.Key {
 // secrets are strings no history, log, SRPM or published file may hold:
 // the passphrase and lines of both private keys.
 func (p *livePipeline) secrets() []string {
-	out := []string{"PRIVATE KEY BLOCK", "BEGIN PRIVATE KEY", passphrase, strings.Split(p.keyArmor, "\n")[3]}
+	// The first body lines of an armored secret key are its public key
+	// packet, which RPM-GPG-KEY rightly holds too: take a line near the
+	// end, inside the secret key material.
+	armor := strings.Split(strings.TrimSpace(p.keyArmor), "\n")
+	out := []string{"PRIVATE KEY BLOCK", "BEGIN PRIVATE KEY", passphrase, armor[len(armor)-4]}
 	for _, l := range strings.Split(string(p.modKeyPEM), "\n")[1:4] {
 		out = append(out, l)
 	}
