@@ -71,4 +71,3 @@ func (m *ModuleSigning) macros(dir string) (map[string]string, error) {
 		"__spec_install_post": hook,
 	}, nil
 }
-

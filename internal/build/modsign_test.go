@@ -151,4 +151,3 @@ func assertNoKey(t *testing.T, priv []byte, files ...string) {
 		})
 	}
 }
-
