@@ -35,13 +35,7 @@ func Modules(t testing.TB, tree *kernelfamily.Tree, srcDir string) map[string]st
 	if kos := builtModules(dir); len(kos) > 0 {
 		return kos
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".build-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmp := buildDir(t, dir)
 	defer os.RemoveAll(tmp)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
