@@ -18,15 +18,11 @@ const (
 	DefaultPollInterval = 5 * time.Minute
 	DefaultTimeLimit    = 12 * time.Hour
 	DefaultHeartbeat    = 2 * time.Minute
-	// DefaultActivityTimeout bounds each short activity (fetch, analyse,
-	// sign, publish): not a setting of its own.
-	DefaultActivityTimeout = 30 * time.Minute
-	DefaultKmodParallel    = 8
-	DefaultKernels         = 3
-	DefaultWindow          = 48 * time.Hour
-	DefaultStream          = "el8"
-	DefaultArch            = "x86_64"
-	DefaultSource          = "upstream"
+	DefaultKernels      = 3
+	DefaultWindow       = 48 * time.Hour
+	DefaultStream       = "el8"
+	DefaultArch         = "x86_64"
+	DefaultSource       = "upstream"
 )
 
 // Default returns the configuration used when there is no file: everything
@@ -54,7 +50,7 @@ func base() *Config {
 			TimeLimit:        DefaultTimeLimit,
 			HeartbeatTimeout: DefaultHeartbeat,
 			Concurrency:      1,
-			KmodParallel:     DefaultKmodParallel,
+			KmodParallel:     8,
 		},
 		Retention: Retention{Kernels: DefaultKernels, Window: DefaultWindow},
 		HTTP:      HTTP{Repo: DefaultRepoListen, UI: DefaultUIListen},
@@ -110,7 +106,6 @@ func (c *Config) fill() {
 		if st.Repository == "" && len(c.Stores.Repositories) == 1 {
 			st.Repository = c.Stores.Repositories[0].Name
 		}
-		c.fillReferences(st)
 	}
 	c.fillBuild()
 	c.fillStores(data)

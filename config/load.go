@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kabiforge/kabiforge/internal/infile"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -62,7 +64,7 @@ func Load(path string, env LookupEnv) (*Config, error) {
 		}
 		return finish(base(), wd, nil, env, nil)
 	}
-	data, err := os.ReadFile(path)
+	data, err := infile.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

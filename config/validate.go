@@ -200,7 +200,6 @@ func (c *Config) validateStreams(ps *problems) {
 				ps.add(p+".kabi_policy."+e.Field, "%s", e.Msg)
 			}
 		}
-		c.validateReferences(ps, p, st)
 	}
 }
 

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -59,7 +58,7 @@ func (r *rebuild) bootTest() error {
 		in := pipeline.BootInput{KernelNVR: r.vr, Arch: arch.Name, Kernel: r.kernel[arch.Name].RPMs,
 			Kmods: r.kmodsToPublish(arch.Name), VM: *arch.Boot}
 		ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
-			TaskQueue:           cmp.Or(arch.Boot.Queue, pipeline.BootQueuePrefix+arch.Name),
+			TaskQueue:           or(arch.Boot.Queue, pipeline.BootQueuePrefix+arch.Name),
 			StartToCloseTimeout: bootTimeout(arch.Boot),
 			HeartbeatTimeout:    time.Minute,
 			RetryPolicy:         retry,

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/kabiforge/kabiforge/config"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
@@ -16,7 +14,7 @@ import (
 func (r *rebuild) rebuildKmods(names []string) {
 	n := r.in.Plan.KmodParallel
 	if n <= 0 {
-		n = config.DefaultKmodParallel
+		n = DefaultKmodParallel
 	}
 	sem := workflow.NewSemaphore(r.ctx, int64(n))
 	wg := workflow.NewWaitGroup(r.ctx)

@@ -3,8 +3,6 @@ package workflows
 import (
 	"time"
 
-	"github.com/kabiforge/kabiforge/config"
-
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
@@ -38,8 +36,8 @@ func RepoPublish(ctx workflow.Context, st pipeline.RepoPublishState) error {
 	idle := orDefault(st.Idle, DefaultIdle)
 	ch := workflow.GetSignalChannel(ctx, pipeline.PublishSignal)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: config.DefaultActivityTimeout,
-		HeartbeatTimeout:    orDefault(st.HeartbeatTimeout, config.DefaultHeartbeat),
+		StartToCloseTimeout: DefaultActivityTimeout,
+		HeartbeatTimeout:    orDefault(st.HeartbeatTimeout, DefaultHeartbeatTimeout),
 		RetryPolicy:         retry,
 	})
 	drain := func() {

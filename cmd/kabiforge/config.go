@@ -78,7 +78,6 @@ func (a *app) loadConfig(file string) (*config.Config, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
-	a.useConfigLevel(cfg.LogLevel)
 	a.log.Debug().Object("config", cfg).Msg("configuration loaded")
 	return cfg, nil
 }

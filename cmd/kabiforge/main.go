@@ -4,12 +4,9 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -30,21 +27,19 @@ func (e *exitError) Unwrap() error { return e.err }
 type app struct {
 	// self is the kabiforge binary builds run to sign modules; "" means
 	// this executable.
-	self      string
-	log       zerolog.Logger
-	logLevel  string
-	logFormat string
-	// levelSet reports whether --log-level was given; when not, a loaded
-	// configuration's log_level applies.
-	levelSet func() bool
+	self     string
+	log      zerolog.Logger
+	logLevel string
+	logJSON  bool
+	signals  signalStop
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	a := &app{}
+	ctx, stop := a.signals.start()
 	root := a.rootCommand()
 	err := root.ExecuteContext(ctx)
+	stop()
 	if err == nil {
 		return
 	}
@@ -64,12 +59,12 @@ func (a *app) rootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			a.signals.setGrace(cmd)
 			return a.setupLogging()
 		},
 	}
-	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error (default: the configuration's log_level, else info)")
-	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: console, json, or auto (console on a terminal, else json)")
-	a.levelSet = func() bool { return root.PersistentFlags().Changed("log-level") }
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	root.PersistentFlags().BoolVar(&a.logJSON, "log-json", false, "log JSON even on a terminal")
 	root.AddCommand(
 		a.versionCommand(),
 		a.repoCommand(),
@@ -110,33 +105,12 @@ func (a *app) setupLogging() error {
 	if err != nil {
 		return &exitError{2, fmt.Errorf("--log-level %q: %w", a.logLevel, err)}
 	}
-	console := term.IsTerminal(int(os.Stderr.Fd()))
-	switch a.logFormat {
-	case "auto", "":
-	case "console":
-		console = true
-	case "json":
-		console = false
-	default:
-		return &exitError{2, fmt.Errorf("--log-format %q: want console, json or auto", a.logFormat)}
-	}
-	if console {
+	if !a.logJSON && term.IsTerminal(int(os.Stderr.Fd())) {
 		a.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).Level(lvl).With().Timestamp().Logger()
 	} else {
 		a.log = zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
 	}
 	return nil
-}
-
-// useConfigLevel applies a configuration's log_level when --log-level was
-// not given.
-func (a *app) useConfigLevel(level string) {
-	if level == "" || (a.levelSet != nil && a.levelSet()) {
-		return
-	}
-	if lvl, err := zerolog.ParseLevel(level); err == nil {
-		a.log = a.log.Level(lvl)
-	}
 }
 
 // badInput wraps an error as exit code 2.

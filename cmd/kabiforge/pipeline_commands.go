@@ -23,12 +23,26 @@ import (
 // pipelineCommand builds a command that talks to the Temporal service.
 func (a *app) pipelineCommand(use, short string, args cobra.PositionalArgs,
 	run func(cmd *cobra.Command, cfg *config.Config, c client.Client, args []string) error) *cobra.Command {
+	return a.checkedPipelineCommand(use, short, args, nil, run)
+}
+
+// checkedPipelineCommand is pipelineCommand with check, when not nil, run
+// on the configuration and arguments before Temporal is dialled: bad input
+// is reported as such even when no server is reachable.
+func (a *app) checkedPipelineCommand(use, short string, args cobra.PositionalArgs,
+	check func(cfg *config.Config, args []string) error,
+	run func(cmd *cobra.Command, cfg *config.Config, c client.Client, args []string) error) *cobra.Command {
 	var file string
 	cmd := &cobra.Command{Use: use, Short: short, Args: args,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cfg, err := a.loadConfig(file)
 			if err != nil {
 				return err
+			}
+			if check != nil {
+				if err := check(cfg, args); err != nil {
+					return err
+				}
 			}
 			c, err := a.dialTemporal(cmd.Context(), cfg)
 			if err != nil {
@@ -208,26 +222,40 @@ func (a *app) watchCommand() *cobra.Command {
 
 // rebuildCommand starts a kernel's rebuild by hand; a failed one is retried.
 func (a *app) rebuildCommand() *cobra.Command {
-	return a.pipelineCommand("rebuild NVR|URL", "Rebuild a kernel now (again, when its last rebuild failed); a URL must lie under a configured source", cobra.ExactArgs(1),
+	return a.checkedPipelineCommand("rebuild NVR|URL", "Rebuild a kernel now (again, when its last rebuild failed); a URL must lie under a configured source", cobra.ExactArgs(1),
+		func(cfg *config.Config, args []string) error {
+			_, _, err := rebuildPlan(cfg, args[0])
+			return err
+		},
 		func(cmd *cobra.Command, cfg *config.Config, c client.Client, args []string) error {
-			nvr, fromSource, err := rebuildTarget(cfg, args[0])
+			plan, want, err := rebuildPlan(cfg, args[0])
 			if err != nil {
-				return badInput(err)
-			}
-			want, err := kernelnvr.Parse(nvr)
-			if err != nil {
-				return badInput(err)
-			}
-			st, ok := streamOf(cfg, want)
-			if !ok {
-				return badInput(fmt.Errorf("%s belongs to no configured stream", want))
-			}
-			plan := workflows.PlanFor(cfg, st)
-			if fromSource != "" {
-				plan.Source = fromSource
+				return err
 			}
 			return a.startRebuild(cmd, cfg, c, plan, want)
 		})
+}
+
+// rebuildPlan reads rebuild's argument (see rebuildTarget) and returns the
+// plan of the stream the kernel belongs to; its errors are bad input.
+func rebuildPlan(cfg *config.Config, arg string) (workflows.Plan, kernelnvr.NVR, error) {
+	nvr, fromSource, err := rebuildTarget(cfg, arg)
+	if err != nil {
+		return workflows.Plan{}, kernelnvr.NVR{}, badInput(err)
+	}
+	want, err := kernelnvr.Parse(nvr)
+	if err != nil {
+		return workflows.Plan{}, kernelnvr.NVR{}, badInput(err)
+	}
+	st, ok := streamOf(cfg, want)
+	if !ok {
+		return workflows.Plan{}, kernelnvr.NVR{}, badInput(fmt.Errorf("%s belongs to no configured stream", want))
+	}
+	plan := workflows.PlanFor(cfg, st)
+	if fromSource != "" {
+		plan.Source = fromSource
+	}
+	return plan, want, nil
 }
 
 // streamOf returns the first configured stream whose rule (the one the

@@ -39,6 +39,8 @@ func (a *app) devCommand() *cobra.Command {
 			"folder are picked up by the watch. --demo seeds the upstream with the demo kernel\n" +
 			"and kmods, then, once that kernel is published, a next kernel that breaks one kmod.",
 		Args: cobra.NoArgs,
+		// A second signal stops it at once.
+		Annotations: map[string]string{annotationGrace: "30s"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(file)

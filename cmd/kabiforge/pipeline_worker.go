@@ -31,6 +31,8 @@ func (a *app) workerCommand() *cobra.Command {
 			"or updates the watch schedules) and every arch's build queue; --queues picks some.\n" +
 			"SIGTERM or SIGINT stops it gracefully: running builds get their cancellation.",
 		Args: cobra.NoArgs,
+		// A second signal stops it at once.
+		Annotations: map[string]string{annotationGrace: "30s"},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			cfg, err := a.loadConfig(file)

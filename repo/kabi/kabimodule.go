@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 )
 
 // KabiEntry is one block of a per-symbol kabi-module file: the symbol's
@@ -125,7 +127,7 @@ func ReadKabiModuleDir(dir string) (KabiModuleDir, error) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
-		f, err := os.Open(p)
+		f, err := infile.Open(p)
 		if err != nil {
 			return nil, err
 		}

@@ -6,9 +6,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 )
 
 // versionEntrySize is the size of one __versions entry: a CRC in an
@@ -54,7 +55,7 @@ func (m *KernelModule) Needs() []Need {
 // ReadKernelModuleFile reads a .ko file, which may be compressed with xz,
 // zstd or gzip (.ko.xz, .ko.zst, .ko.gz).
 func ReadKernelModuleFile(path string) (*KernelModule, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}

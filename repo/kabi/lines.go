@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"os"
 	"unicode/utf8"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 )
 
 // maxLine bounds one line of a text input; real lines are under 200 bytes.
@@ -29,7 +30,7 @@ func readText(r io.Reader, name string) ([]byte, error) {
 // readTextFile reads the file at path like readText, decompressed when it
 // is gzip, xz or zstd.
 func readTextFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}

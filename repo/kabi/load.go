@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/kabiforge/kabiforge/internal/infile"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -26,7 +27,7 @@ var (
 
 // sniff tells what kind of file path is.
 func sniff(path string) (int, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return 0, err
 	}
@@ -49,6 +50,16 @@ func sniff(path string) (int, error) {
 	return kindText, nil
 }
 
+// openRPM opens the package at path after checking it against the digests
+// it records, so a truncated or corrupt package is an error, not a kernel
+// or kmod read from its intact headers.
+func openRPM(path string) (*rpm.Package, error) {
+	if err := rpm.CheckFile(path); err != nil {
+		return nil, err
+	}
+	return rpm.Open(path)
+}
+
 // rpmsIn returns the binary RPMs in dir, sorted, opened.
 func rpmsIn(dir string) ([]*rpm.Package, error) {
 	paths, err := filepath.Glob(filepath.Join(dir, "*.rpm"))
@@ -58,7 +69,7 @@ func rpmsIn(dir string) ([]*rpm.Package, error) {
 	sort.Strings(paths)
 	var out []*rpm.Package
 	for _, p := range paths {
-		pkg, err := rpm.Open(p)
+		pkg, err := openRPM(p)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +102,7 @@ func LoadKernel(path string) (*ABI, error) {
 	}
 	switch kind {
 	case kindRPM:
-		p, err := rpm.Open(path)
+		p, err := openRPM(path)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +204,7 @@ func LoadKmods(path string) ([]Kmod, error) {
 	}
 	switch kind {
 	case kindRPM:
-		p, err := rpm.Open(path)
+		p, err := openRPM(path)
 		if err != nil {
 			return nil, err
 		}

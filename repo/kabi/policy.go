@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -186,7 +187,7 @@ func ParsePolicy(r io.Reader, name string) (*Policy, error) {
 
 // ReadPolicyFile reads a policy file (see ParsePolicy).
 func ReadPolicyFile(path string) (*Policy, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -60,6 +60,9 @@ func ReadSymversFile(path string) (*ABI, error) {
 	if err != nil {
 		return nil, err
 	}
+	if abi.Len() == 0 {
+		return nil, fmt.Errorf("%s: no symbols (%d bytes): an empty symbol table is no kernel's or module's", path, len(data))
+	}
 	if strings.HasPrefix(filepath.Base(path), "Module.kabi") {
 		abi.SetStablelist(abi.AsStablelist())
 	}

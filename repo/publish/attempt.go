@@ -19,7 +19,12 @@ import (
 )
 
 // stage signs (when configured) and describes the packages to add.
+// Every package is checked against its digests before any is signed or
+// described: a corrupt or truncated package fails the whole change set.
 func (p *Publisher) stage(ctx context.Context, work string, paths []string) ([]*entry, error) {
+	if err := rpm.CheckFiles(ctx, paths); err != nil {
+		return nil, fmt.Errorf("add: %w", err)
+	}
 	var out []*entry
 	for i, path := range paths {
 		if err := ctx.Err(); err != nil {

@@ -36,8 +36,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/kabiforge/kabiforge/config"
-
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
@@ -126,7 +124,7 @@ func New(s store.Store, cfg Config) (*Publisher, error) {
 		return nil, errors.New("publish: a signer is required (repo_gpgcheck clients need repomd.xml.asc)")
 	}
 	if cfg.Window <= 0 {
-		cfg.Window = config.DefaultWindow
+		cfg.Window = time.Hour
 	}
 	if cfg.MaxSignatures <= 0 {
 		cfg.MaxSignatures = 8

@@ -327,6 +327,9 @@ func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) 
 		if rp.Size.Package != fi.Size() {
 			return nil, "", 0, fmt.Errorf("%s changed while being indexed", path)
 		}
+		if err := rpm.CheckFile(path); err != nil {
+			return nil, "", 0, err
+		}
 		sum, _, err := digest.File(path)
 		return rp, sum, fi.ModTime().Unix(), err
 	}
@@ -340,6 +343,9 @@ func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) 
 		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
 	}
 	rp.Path = path
+	if err := rpm.CheckDigests(bytes.NewReader(b), int64(len(b))); err != nil {
+		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
+	}
 	sum := sha256.Sum256(b)
 	return rp, hex.EncodeToString(sum[:]), mtime, nil
 }

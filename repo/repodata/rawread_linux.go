@@ -3,8 +3,11 @@ package repodata
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"syscall"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 )
 
 // readWhole reads a regular file with plain system calls into buf, grown
@@ -13,7 +16,7 @@ import (
 // so the runtime poller os.Open registers files with only costs time
 // (several system calls per file in a 500-package index).
 func readWhole(path string, buf []byte) ([]byte, int64, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, 0, &os.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -21,6 +24,9 @@ func readWhole(path string, buf []byte) ([]byte, int64, error) {
 	var st syscall.Stat_t
 	if err := syscall.Fstat(fd, &st); err != nil {
 		return nil, 0, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, 0, infile.NotRegular(path, fileMode(st.Mode))
 	}
 	if int64(cap(buf)) < st.Size {
 		// Grow at least twofold, so that a run of ever larger packages
@@ -42,4 +48,21 @@ func readWhole(path string, buf []byte) ([]byte, int64, error) {
 		n += m
 	}
 	return buf, st.Mtim.Sec, nil
+}
+
+// fileMode is the fs.FileMode of the kind of file in a stat mode.
+func fileMode(m uint32) fs.FileMode {
+	switch m & syscall.S_IFMT {
+	case syscall.S_IFIFO:
+		return fs.ModeNamedPipe
+	case syscall.S_IFSOCK:
+		return fs.ModeSocket
+	case syscall.S_IFCHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case syscall.S_IFBLK:
+		return fs.ModeDevice
+	case syscall.S_IFDIR:
+		return fs.ModeDir
+	}
+	return fs.ModeIrregular
 }

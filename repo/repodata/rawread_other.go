@@ -5,13 +5,14 @@ package repodata
 import (
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 )
 
 // readWhole reads a file and returns its bytes and modification time in
 // Unix seconds; see the Linux version for why it exists.
 func readWhole(path string, _ []byte) ([]byte, int64, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, 0, err
 	}

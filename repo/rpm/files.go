@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
+	"github.com/kabiforge/kabiforge/internal/infile"
 	rpmutils "github.com/sassoftware/go-rpmutils"
 )
 
@@ -80,7 +80,7 @@ func (p *Package) WalkPayload(fn func(f File, r io.Reader) error) error {
 	if p.Path == "" {
 		return errors.New("walk payload: package was not opened from a file")
 	}
-	fh, err := os.Open(p.Path)
+	fh, err := infile.Open(p.Path)
 	if err != nil {
 		return fmt.Errorf("walk payload: %w", err)
 	}

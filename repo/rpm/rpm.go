@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"time"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 )
 
 // Header tags kabiforge reads (rpm's rpmTag values).
@@ -117,7 +118,7 @@ func (p *Package) IsSource() bool { return p.SourceRPM == "" }
 
 // Open reads the headers of the RPM at path. The payload is not read.
 func Open(path string) (*Package, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open rpm: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -325,5 +326,41 @@ func TestAccessLog(t *testing.T) {
 	}
 	if lines[1]["status"] != float64(404) || lines[1]["took"] == nil {
 		t.Errorf("access log of a miss = %v, want status 404 and a duration", lines[1])
+	}
+}
+
+// TestNoSymlinkOutOfTheRoot links files and folders inside the served folder
+// to places outside it (a secret beside it, /etc/passwd, a folder above):
+// none is served; a link that stays inside is, and a named pipe is refused
+// without hanging the request.
+func TestNoSymlinkOutOfTheRoot(t *testing.T) {
+	outer := t.TempDir()
+	os.WriteFile(filepath.Join(outer, "secret"), []byte("secret"), 0o644)
+	root := filepath.Join(outer, "repo")
+	s, _ := store.OpenDir(root)
+	put(t, s, "a/inside", "inside")
+	for link, target := range map[string]string{
+		"passwd":      "/etc/passwd",
+		"a/secret":    filepath.Join(outer, "secret"),
+		"a/relsecret": "../../secret",
+		"up":          outer,
+		"a/same":      "inside",
+	} {
+		if err := os.Symlink(target, filepath.Join(root, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(root, "a", "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := serve.Handler(s, zerolog.Nop())
+	for _, p := range []string{"/passwd", "/a/secret", "/a/relsecret", "/up/secret", "/a/fifo"} {
+		resp := do(t, h, "GET", p)
+		if got := body(t, resp); resp.StatusCode != http.StatusNotFound || strings.Contains(got, "secret") || strings.Contains(got, "root:") {
+			t.Errorf("GET %s = %d %q, want 404", p, resp.StatusCode, got)
+		}
+	}
+	if got := body(t, do(t, h, "GET", "/a/same")); got != "inside" {
+		t.Errorf("a link inside the root: %q, want inside", got)
 	}
 }

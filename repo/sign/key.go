@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabiforge/kabiforge/internal/infile"
+
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
@@ -62,7 +64,7 @@ func Generate(name, email string, algo Algorithm) (*Key, error) {
 // with passphrase, which may be nil for an unprotected key. Errors name the
 // file and never contain key material.
 func LoadKey(path string, passphrase []byte) (*Key, error) {
-	f, err := os.Open(path)
+	f, err := infile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("signing key %s: %w", path, err)
 	}

@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
@@ -23,12 +24,15 @@ type Keyring struct {
 	keys     []*packet.PublicKey
 }
 
+// maxKeyringBytes bounds a public key file.
+const maxKeyringBytes = 16 << 20
+
 // LoadKeyring reads public keys from files, each armored (one or more
 // blocks, like RPM-GPG-KEY-* files) or binary.
 func LoadKeyring(paths ...string) (*Keyring, error) {
 	kr := &Keyring{}
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := infile.ReadFile(p, maxKeyringBytes)
 		if err != nil {
 			return nil, fmt.Errorf("keyring %s: %w", p, err)
 		}

@@ -57,6 +57,7 @@ type rpmFile struct {
 	main      *header
 	mainStart int64 // file offset of the main header
 	dataStart int64 // file offset of the payload
+	layout    *rpm.Layout
 }
 
 // readRPMHeaders reads the lead, signature header and main header of the
@@ -75,6 +76,7 @@ func readRPMHeaders(r io.ReaderAt, size int64) (*rpmFile, error) {
 		main:      newHeader(l.Header),
 		mainStart: l.HeaderStart,
 		dataStart: l.PayloadStart,
+		layout:    l,
 	}, nil
 }
 

@@ -135,8 +135,13 @@ func (s *Signer) rpmSignatures(f *rpmFile, r io.Reader) (map[int32]headerEntry, 
 
 // SignRPMs signs the RPMs at paths in place with up to workers goroutines
 // (GOMAXPROCS when workers <= 0). progress, when not nil, is called after
-// each package. It stops at the first error and returns it.
+// each package. Every package is checked against its digests first
+// (rpm.CheckFiles): one corrupt package and none is signed. Otherwise it stops at
+// the first error and returns it.
 func (s *Signer) SignRPMs(ctx context.Context, paths []string, workers int, progress func(done int, path string)) error {
+	if err := rpm.CheckFiles(ctx, paths); err != nil {
+		return err
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}

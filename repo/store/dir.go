@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/kabiforge/kabiforge/internal/digest"
 )
@@ -92,11 +93,10 @@ func (d *Dir) Stat(ctx context.Context, key string) (Info, error) {
 }
 
 func (d *Dir) open(key string) (*os.File, Info, error) {
-	p, err := d.path(key)
-	if err != nil {
+	if _, err := d.path(key); err != nil {
 		return nil, Info{}, err
 	}
-	f, err := os.Open(p)
+	f, err := d.openInRoot(key)
 	if err != nil {
 		return nil, Info{}, mapFSErr(err)
 	}
@@ -106,6 +106,25 @@ func (d *Dir) open(key string) (*os.File, Info, error) {
 		return nil, Info{}, err
 	}
 	return f, info, nil
+}
+
+// openInRoot opens the file of a valid key for reading through an os.Root,
+// so a symbolic link that leads out of the store's folder (to /etc/passwd,
+// say) is never followed, and without blocking on a named pipe.
+func (d *Dir) openInRoot(key string) (*os.File, error) {
+	root, err := os.OpenRoot(d.root)
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	f, err := root.OpenFile(filepath.FromSlash(key), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if strings.Contains(err.Error(), "path escapes from parent") {
+			return nil, fmt.Errorf("%w: %s leads out of the store's folder", ErrNotExist, key)
+		}
+		return nil, err
+	}
+	return f, nil
 }
 
 // info describes an open file, hashing it (once per file) for its Version.

@@ -1,0 +1,194 @@
+package rpm
+
+import (
+	"bytes"
+	"context"
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/kabiforge/kabiforge/internal/infile"
+)
+
+// Tags of the digests and sizes an RPM records about itself.
+const (
+	sigTagSize           = 1000 // header+payload size (32-bit)
+	sigTagLongSize       = 270  // header+payload size (64-bit)
+	sigTagMD5            = 1004 // MD5 of header+payload
+	sigTagSHA1Header     = 269  // hex SHA-1 of the main header
+	sigTagSHA256Header   = 273  // hex SHA-256 of the main header
+	tagPayloadDigest     = 5092 // hex digests of the compressed payload
+	tagPayloadDigestAlgo = 5093 // OpenPGP hash algorithm id of those
+)
+
+// Digests checks a package against the digests it records: the main
+// header's SHA-256 and SHA-1 (checked by NewDigests), the payload digest of
+// the main header, the MD5 over header and payload of old packages, and the
+// header+payload size of the signature header. Write the payload to it, then
+// call Check. It is what `rpmkeys --checksig` checks short of signatures.
+type Digests struct {
+	payload  hash.Hash
+	want     string
+	md5      hash.Hash
+	md5want  []byte
+	size     int64 // header+payload size recorded, -1 when none
+	written  int64 // payload bytes written
+	hdrBytes int64
+}
+
+// NewDigests checks l's header digests and returns a Digests for its payload.
+func NewDigests(l *Layout) (*Digests, error) {
+	if err := checkHeaderDigests(l); err != nil {
+		return nil, err
+	}
+	d := &Digests{size: -1, hdrBytes: int64(len(l.Header.Bytes))}
+	if want := entryString(l.Header, tagPayloadDigest); want != "" {
+		algo := uint32(0)
+		if e, ok := l.Header.Entry(tagPayloadDigestAlgo); ok && len(e.Data) >= 4 {
+			algo = binary.BigEndian.Uint32(e.Data)
+		}
+		newHash, ok := payloadHashes[algo]
+		if !ok {
+			return nil, fmt.Errorf("unsupported payload digest algorithm %d", algo)
+		}
+		d.payload, d.want = newHash(), want
+	}
+	if e, ok := l.Signature.Entry(sigTagMD5); ok && len(e.Data) > 0 {
+		d.md5, d.md5want = md5.New(), e.Data
+		d.md5.Write(l.Header.Bytes)
+	}
+	if d.payload == nil && d.md5 == nil {
+		return nil, errors.New("package has neither a payload digest nor an MD5 digest")
+	}
+	if e, ok := l.Signature.Entry(sigTagLongSize); ok && len(e.Data) >= 8 {
+		d.size = int64(binary.BigEndian.Uint64(e.Data))
+	} else if e, ok := l.Signature.Entry(sigTagSize); ok && len(e.Data) >= 4 {
+		d.size = int64(binary.BigEndian.Uint32(e.Data))
+	}
+	return d, nil
+}
+
+// Write feeds payload bytes to the digests.
+func (d *Digests) Write(p []byte) (int, error) {
+	if d.payload != nil {
+		d.payload.Write(p)
+	}
+	if d.md5 != nil {
+		d.md5.Write(p)
+	}
+	d.written += int64(len(p))
+	return len(p), nil
+}
+
+// Check compares what was written with the recorded digests and size.
+func (d *Digests) Check() error {
+	if d.size >= 0 && d.hdrBytes+d.written != d.size {
+		if d.hdrBytes+d.written < d.size {
+			return fmt.Errorf("file is truncated: its header says %d bytes of header and payload, it has %d", d.size, d.hdrBytes+d.written)
+		}
+		return fmt.Errorf("%d bytes after the end its header records: the package is corrupt", d.hdrBytes+d.written-d.size)
+	}
+	if d.payload != nil && hex.EncodeToString(d.payload.Sum(nil)) != d.want {
+		return errors.New("payload digest mismatch: the package is corrupt or truncated")
+	}
+	if d.md5 != nil && !bytes.Equal(d.md5.Sum(nil), d.md5want) {
+		return errors.New("MD5 digest mismatch: the package is corrupt or truncated")
+	}
+	return nil
+}
+
+// payloadHashes are the OpenPGP hash algorithm ids rpm records for payload
+// digests.
+var payloadHashes = map[uint32]func() hash.Hash{
+	1: md5.New, 2: sha1.New, 8: sha256.New, 9: sha512.New384, 10: sha512.New, 11: sha256.New224,
+}
+
+// checkHeaderDigests compares the main header with the SHA-256 and SHA-1
+// digests recorded in the signature header.
+func checkHeaderDigests(l *Layout) error {
+	for _, d := range []struct {
+		tag  uint32
+		name string
+		new  func() hash.Hash
+	}{{sigTagSHA256Header, "SHA-256", sha256.New}, {sigTagSHA1Header, "SHA-1", sha1.New}} {
+		want := entryString(l.Signature, d.tag)
+		if want == "" {
+			continue
+		}
+		h := d.new()
+		h.Write(l.Header.Bytes)
+		if hex.EncodeToString(h.Sum(nil)) != want {
+			return fmt.Errorf("header %s digest mismatch: the package is corrupt", d.name)
+		}
+	}
+	return nil
+}
+
+// entryString is the first string of tag in h, or "".
+func entryString(h RawHeader, tag uint32) string {
+	e, ok := h.Entry(tag)
+	if !ok {
+		return ""
+	}
+	s, _, _ := bytes.Cut(e.Data, []byte{0})
+	return string(s)
+}
+
+// CheckDigests reads the RPM of the given size in r and checks its headers,
+// payload and size against the digests it records (see Digests).
+func CheckDigests(r io.ReaderAt, size int64) error {
+	l, err := ReadLayout(r, size)
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return fmt.Errorf("file is truncated: %w", err)
+		}
+		return err
+	}
+	d, err := NewDigests(l)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(d, io.NewSectionReader(r, l.PayloadStart, size-l.PayloadStart)); err != nil {
+		return fmt.Errorf("read payload: %w", err)
+	}
+	return d.Check()
+}
+
+// CheckFile is CheckDigests on the regular file at path; its errors name path.
+func CheckFile(path string) error {
+	f, err := infile.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if err := CheckDigests(f, fi.Size()); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// CheckFiles checks every package at paths with CheckFile, all of them
+// before the caller changes anything, and returns the first problem. It
+// stops when ctx is done.
+func CheckFiles(ctx context.Context, paths []string) error {
+	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := CheckFile(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
