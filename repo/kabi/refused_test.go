@@ -2,14 +2,11 @@ package kabi_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/kabiforge/kabiforge/internal/kernelfamily"
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
@@ -17,39 +14,31 @@ import (
 	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
-var refused struct {
-	once sync.Once
-	kos  map[string]string // module name → .ko
-	err  error
-}
-
-// refusedModules builds testdata/refusedkmod against tree once per test
-// run and makes kabi_nongpl's licence "Proprietary" (see kabi_nongpl.c).
+// refusedModules returns testdata/refusedkmod built against tree (cached by
+// kftest.Modules), copied into a test directory, keyed by module name, with
+// the licence of kabi_nongpl and kabi_good made "Proprietary" (see their
+// sources).
 func refusedModules(t testing.TB, tree *kernelfamily.Tree) map[string]string {
 	t.Helper()
-	refused.once.Do(func() {
-		dir, err := os.MkdirTemp("", "kabi-refused-")
+	dir := t.TempDir()
+	kos := map[string]string{}
+	for name, built := range kftest.Modules(t, tree, filepath.Join("testdata", "refusedkmod")) {
+		data, err := os.ReadFile(built)
 		if err != nil {
-			refused.err = err
-			return
+			t.Fatal(err)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
-		kos, err := kernelfamily.BuildModule(ctx, tree, filepath.Join("testdata", "refusedkmod"), dir)
-		if err != nil {
-			refused.err = err
-			return
+		ko := filepath.Join(dir, name)
+		if err := os.WriteFile(ko, data, 0o644); err != nil {
+			t.Fatal(err)
 		}
-		refused.kos = map[string]string{}
-		for _, ko := range kos {
-			refused.kos[kabi.ModuleName(ko)] = ko
-		}
-		refused.err = setLicence(refused.kos["kabi_nongpl"], "GPL and additional rights", "Proprietary")
-	})
-	if refused.err != nil {
-		t.Fatal(refused.err)
+		kos[kabi.ModuleName(ko)] = ko
 	}
-	return refused.kos
+	for _, m := range []string{"kabi_nongpl", "kabi_good"} {
+		if err := setLicence(kos[m], "GPL and additional rights", "Proprietary"); err != nil {
+			t.Fatalf("%s: %v", m, err)
+		}
+	}
+	return kos
 }
 
 // setLicence overwrites the license= string of a module's .modinfo in place,
@@ -87,13 +76,7 @@ func TestRealModulesRefusedForTheirReasons(t *testing.T) {
 	testutil.RequireTool(t, "modinfo")
 	tree := kftest.Need(t, "6.1.0-57")
 	kos := refusedModules(t, tree)
-	kernel, err := kabi.ReadSymversFile(tree.Symvers())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := kernel.ReadModulesDir(tree.ModulesDir()); err != nil {
-		t.Fatal(err)
-	}
+	kernel := realKernel(t, tree)
 	firstMod := shell(t, `find "$1/kernel" -name '*.ko*' | sort | head -1`, tree.ModulesDir())
 	if want := shell(t, `modinfo -F vermagic "$1" | head -1`, firstMod); strings.TrimSpace(kernel.Vermagic) != want {
 		t.Errorf("kernel vermagic %q, modinfo says %q", kernel.Vermagic, want)
@@ -119,7 +102,7 @@ func TestRealModulesRefusedForTheirReasons(t *testing.T) {
 		if lic := shell(t, `modinfo -F license "$1"`, kos[c.mod]); m.Info.License != lic {
 			t.Errorf("%s: licence %q, modinfo says %q", c.mod, m.Info.License, lic)
 		}
-		v := kabi.Check(kernel, kabi.KmodFromModules(c.mod+".ko", []*kabi.KernelModule{m}))
+		v := checkModule(t, kernel, kos[c.mod])
 		if len(v.Missing)+len(v.Mismatched) != 0 || len(v.Refused) != 1 || v.Compatible {
 			t.Fatalf("%s: want one refusal and no CRC break, got %+v", c.mod, v)
 		}
@@ -127,5 +110,75 @@ func TestRealModulesRefusedForTheirReasons(t *testing.T) {
 		if b.Kind != c.kind || b.Name != c.sym || b.Object != c.mod || c.want == "" || !strings.Contains(b.Detail, c.want) {
 			t.Errorf("%s: break %+v, want %s %s naming %q", c.mod, b, c.kind, c.sym, c.want)
 		}
+	}
+	good := checkModule(t, kernel, kos["kabi_good"])
+	if lic := shell(t, `modinfo -F license "$1"`, kos["kabi_good"]); lic != "Proprietary" || !good.Compatible || len(good.Breaks()) != 0 {
+		t.Errorf("kabi_good (licence %q): %+v, want compatible", lic, good)
+	}
+}
+
+// realKernel reads tree's ABI as kabi check --modules does: its
+// Module.symvers and its modules folder (module list, vermagic).
+func realKernel(t testing.TB, tree *kernelfamily.Tree) *kabi.ABI {
+	t.Helper()
+	kernel, err := kabi.ReadSymversFile(tree.Symvers())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kernel.ReadModulesDir(tree.ModulesDir()); err != nil {
+		t.Fatal(err)
+	}
+	return kernel
+}
+
+// checkModule checks one .ko on its own against kernel.
+func checkModule(t testing.TB, kernel *kabi.ABI, ko string) kabi.Verdict {
+	t.Helper()
+	m, err := kabi.ReadKernelModuleFile(ko)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kabi.Check(kernel, kabi.KmodFromModules(filepath.Base(ko), []*kabi.KernelModule{m}))
+}
+
+// TestKernelVariantChangesReachTheModulesUsingThem makes a variant of the
+// real -57 Module.symvers with awk in which kstrdup became GPL-only and
+// kmemdup moved into a namespace, CRCs kept (real -47 → -57 has no such
+// change). Diff reports exactly the changes join finds between the two
+// files, and the control module, which loads on -57 and uses both symbols,
+// is refused on the variant for both, with the variant's export type and
+// namespace.
+func TestKernelVariantChangesReachTheModulesUsingThem(t *testing.T) {
+	testutil.RequireTool(t, "join")
+	tree := kftest.Need(t, "6.1.0-57")
+	kos := refusedModules(t, tree)
+	variant := filepath.Join(t.TempDir(), "Module.symvers")
+	out := shell(t, `awk -F'\t' 'BEGIN { OFS = "\t" }
+		$2 == "kstrdup" { $4 = "EXPORT_SYMBOL_GPL" }
+		$2 == "kmemdup" { $5 = "KABIFORGE_TEST" }
+		{ print }' "$1"`, tree.Symvers())
+	if err := os.WriteFile(variant, []byte(out+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	real, changed := realKernel(t, tree), readSymvers(t, variant)
+	if err := changed.ReadModulesDir(tree.ModulesDir()); err != nil {
+		t.Fatal(err)
+	}
+	d := kabi.Diff(real, changed)
+	want := strings.Split(shell(t, joinChanges, tree.Symvers(), variant), "\n")
+	if got := strings.Join(exportChangeNames(d), " "); got != strings.Join(want[:len(want)-1], " ") || got != "kmemdup kstrdup" ||
+		want[len(want)-1] != "crc=0" || len(d.CRCChanged)+len(d.Removed)+len(d.Added) != 0 {
+		t.Errorf("Diff: export changes %q, %d CRC changes; join says %q", got, len(d.CRCChanged), want)
+	}
+	if v := checkModule(t, real, kos["kabi_good"]); !v.Compatible {
+		t.Fatalf("kabi_good on -57: %+v", v)
+	}
+	v := checkModule(t, changed, kos["kabi_good"])
+	gplOnly := shell(t, `awk -F'\t' '$2 == "kstrdup" { print $4 }' "$1"`, variant)
+	ns := shell(t, `awk -F'\t' '$2 == "kmemdup" { print $5 }' "$1"`, variant)
+	if got := breakList(v); v.Compatible || len(v.Missing)+len(v.Mismatched) != 0 ||
+		strings.Join(got, "|") != "kabi_good gpl-only kstrdup|kabi_good namespace kmemdup" ||
+		!strings.Contains(v.Refused[0].Detail, gplOnly) || v.Refused[1].Namespace != ns {
+		t.Errorf("kabi_good on the variant: %q %+v, want gpl-only kstrdup (%s) and namespace kmemdup (%s)", got, v.Refused, gplOnly, ns)
 	}
 }

@@ -53,13 +53,7 @@ func KernelRPMs(t testing.TB, k demo.RealKernel) (rpms []string, srpm string) {
 	if rpms, srpm, ok := cachedRPMs(dir); ok {
 		return rpms, srpm
 	}
-	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".build-")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tmp := buildDir(t, dir)
 	defer os.RemoveAll(tmp)
 	src, err := demo.RealKernelSRPM(filepath.Join(tmp, "src"), k)
 	if err != nil {
@@ -95,4 +89,18 @@ func cachedRPMs(dir string) (rpms []string, srpm string, ok bool) {
 		}
 	}
 	return rpms, srpm, len(rpms) > 0 && srpm != ""
+}
+
+// buildDir makes a temporary directory beside the cache entry dir, where a
+// build is made before it is published as dir by rename.
+func buildDir(t testing.TB, dir string) string {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".build-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tmp
 }
