@@ -53,10 +53,13 @@ func (a *Activities) Analyze(ctx context.Context, in pipeline.AnalyzeInput) (pip
 		delta = kabi.Diff(prevABI, newABI)
 		out.Previous = prev.KernelNVR
 		out.Added, out.Removed, out.Changed = len(delta.Added), len(delta.Removed), len(delta.CRCChanged)
-		for _, c := range append(append([]kabi.Change{}, delta.Removed...), delta.CRCChanged...) {
+		for _, c := range append(append(append([]kabi.Change{}, delta.Removed...), delta.CRCChanged...), delta.ExportChanged...) {
 			if c.Stablelisted {
 				out.StablelistChanged = append(out.StablelistChanged, c.Name)
 			}
+		}
+		for _, c := range delta.ExportChanged {
+			out.ExportChanged = append(out.ExportChanged, c.Name+": "+c.Detail())
 		}
 	}
 	var verdicts []kabi.Verdict
@@ -281,10 +284,13 @@ func reportText(in pipeline.AnalyzeInput, a *pipeline.Analysis) string {
 	if a.Previous == "" {
 		fmt.Fprintf(&b, "no previously published kernel to compare with\n")
 	} else {
-		fmt.Fprintf(&b, "against %s: %d added, %d removed, %d CRC changed, %d stablelisted changed\n",
-			a.Previous, a.Added, a.Removed, a.Changed, len(a.StablelistChanged))
+		fmt.Fprintf(&b, "against %s: %d added, %d removed, %d CRC changed, %d export type or namespace changed, %d stablelisted changed\n",
+			a.Previous, a.Added, a.Removed, a.Changed, len(a.ExportChanged), len(a.StablelistChanged))
 		for _, s := range a.StablelistChanged {
 			fmt.Fprintf(&b, "  stablelisted: %s\n", s)
+		}
+		for _, s := range a.ExportChanged {
+			fmt.Fprintf(&b, "  export changed: %s\n", s)
 		}
 	}
 	for _, k := range a.Kmods {

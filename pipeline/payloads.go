@@ -150,13 +150,16 @@ func (v KmodVerdict) HoldsGate() bool {
 type Analysis struct {
 	Arch string `json:"arch"`
 	// Previous is the previously published kernel compared against, "" for none.
-	Previous          string        `json:"previous,omitempty"`
-	Added             int           `json:"added"`
-	Removed           int           `json:"removed"`
-	Changed           int           `json:"changed"`
-	StablelistChanged []string      `json:"stablelist_changed,omitempty"`
-	Stablelist        int           `json:"stablelist"`
-	Kmods             []KmodVerdict `json:"kmods"`
+	Previous          string   `json:"previous,omitempty"`
+	Added             int      `json:"added"`
+	Removed           int      `json:"removed"`
+	Changed           int      `json:"changed"`
+	StablelistChanged []string `json:"stablelist_changed,omitempty"`
+	// ExportChanged are the symbols that kept their CRC but changed export
+	// type or namespace, "name: old -> new" (kabi.Change.Detail).
+	ExportChanged []string      `json:"export_changed,omitempty"`
+	Stablelist    int           `json:"stablelist"`
+	Kmods         []KmodVerdict `json:"kmods"`
 	// Report and ReportJSON are the full report, text and JSON.
 	Report     Artifact `json:"report"`
 	ReportJSON Artifact `json:"report_json"`

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 const (
@@ -44,6 +45,11 @@ type world struct {
 	fetched   []string
 	stages    []pipeline.Stage
 	kmodDelay time.Duration // how long each kmod build takes
+	// greylist is each kmod's greylist count in the analysis (its published
+	// build) and, in verifyGreylist, in CheckKmods (the build to publish).
+	greylist, verifyGreylist map[string]int
+	exportChanged            []string       // the analysis' export changes
+	checkPolicies            []*kabi.Policy // the policy of each CheckKmods
 	// Real packages, when set: the kernel build's, each kmod rebuild's and
 	// each kmod's published build's; real runs CheckKmods on them.
 	kernelRPMs    []pipeline.Artifact
@@ -75,10 +81,13 @@ func newWorld(t *testing.T) *world {
 			return w.real.CheckKmods(ctx, in)
 		}
 		var out []pipeline.KmodVerdict
+		w.mu.Lock()
+		w.checkPolicies = append(w.checkPolicies, in.Policy)
+		w.mu.Unlock()
 		for name, rpms := range in.Kmods {
 			// A rebuilt kmod (its packages carry the new kernel's VR) loads.
 			ok := !w.broken[name] || strings.Contains(rpms[0].Name, testVR)
-			out = append(out, pipeline.KmodVerdict{Name: name, Compatible: ok})
+			out = append(out, pipeline.KmodVerdict{Name: name, Compatible: ok, Greylist: w.verifyGreylist[name]})
 		}
 		return out, nil
 	})
@@ -139,10 +148,10 @@ func (w *world) build(_ context.Context, in pipeline.BuildInput) (pipeline.Build
 }
 
 func (w *world) analyze(_ context.Context, in pipeline.AnalyzeInput) (pipeline.Analysis, error) {
-	out := pipeline.Analysis{Arch: in.Arch, Previous: testPrev, StablelistChanged: w.stable,
+	out := pipeline.Analysis{Arch: in.Arch, Previous: testPrev, StablelistChanged: w.stable, ExportChanged: w.exportChanged,
 		Report: art("report.txt"), ReportJSON: art("report.json")}
 	for _, k := range in.Kmods {
-		v := pipeline.KmodVerdict{Name: k.Name, Compatible: !w.broken[k.Name]}
+		v := pipeline.KmodVerdict{Name: k.Name, Compatible: !w.broken[k.Name], Greylist: w.greylist[k.Name]}
 		if w.published[k.Name] {
 			v.Published = &pipeline.Published{RPMs: []pipeline.Artifact{art(k.Package + "-old." + in.Arch + ".rpm")},
 				SRPM: art(k.Package + "-old.src.rpm"), KernelNVR: testPrev}

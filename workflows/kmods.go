@@ -2,6 +2,8 @@ package workflows
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"go.temporal.io/sdk/workflow"
@@ -110,13 +112,24 @@ func (r *rebuild) kmodRPMs(w *kmodWork, arch string) []pipeline.Artifact {
 	return nil
 }
 
-// verify checks that every kmod to publish (rebuilt or kept) loads on the
-// new kernel; one that does not is marked failed.
+// verify checks under the stream's kABI policy that every kmod to publish
+// (rebuilt or kept) loads on the new kernel; one that does not is marked
+// failed. Each verified kmod's greylist count becomes the one of the build
+// to publish (the most of its arches).
 func (r *rebuild) verify() error {
 	var a *activities.Activities
 	r.stage(pipeline.StageVerifying)
+	greylist := map[string]int{}
+	defer func() {
+		for _, name := range slices.Sorted(maps.Keys(greylist)) {
+			u := r.st.Kmods[name]
+			u.Greylist = greylist[name]
+			r.st.Kmods[name] = u
+		}
+	}()
 	for _, arch := range r.in.Plan.Arches {
-		in := pipeline.CheckInput{Kernel: r.kernel[arch.Name].RPMs, Kmods: map[string][]pipeline.Artifact{}}
+		in := pipeline.CheckInput{Kernel: r.kernel[arch.Name].RPMs, Kmods: map[string][]pipeline.Artifact{},
+			Policy: r.in.Plan.KabiPolicy}
 		for _, k := range r.in.Plan.Kmods {
 			if u := r.st.Kmods[k.Name]; u.State == pipeline.StateFailed || u.State == pipeline.StateExcluded {
 				continue
@@ -133,6 +146,7 @@ func (r *rebuild) verify() error {
 			return err
 		}
 		for _, v := range vs {
+			greylist[v.Name] = max(greylist[v.Name], v.Greylist)
 			if reason, ok := verifyFailure(v, r.vr, arch.Name); ok {
 				r.st.setKmod(v.Name, pipeline.StateFailed, reason)
 			}

@@ -164,6 +164,12 @@ func (r *rebuild) analyze() error {
 				k.StablelistChanged = append(k.StablelistChanged, s)
 			}
 		}
+		for _, s := range an.ExportChanged {
+			if !changed["export "+s] {
+				changed["export "+s] = true
+				k.ExportChanged = append(k.ExportChanged, s)
+			}
+		}
 		k.Reports = append(k.Reports, an.Report, an.ReportJSON)
 		for _, v := range an.Kmods {
 			w := r.kmods[v.Name]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
 func TestRebuildWithoutBreakPublishesByItself(t *testing.T) {
@@ -283,5 +284,35 @@ func TestVerifyFailure(t *testing.T) {
 		if fails != c.fails || reason != c.reason {
 			t.Errorf("%s: %q %v, want %q %v", c.v.Name, reason, fails, c.reason, c.fails)
 		}
+	}
+}
+
+// TestRebuildStatusShowsGreylistsAndExportChanges: status carries the
+// analysis' export changes and each kmod's greylist count, the count of the
+// build to publish (a rebuilt kmod's from the verification, a kept one's as
+// analysed), and the verification checks under the stream's policy.
+func TestRebuildStatusShowsGreylistsAndExportChanges(t *testing.T) {
+	w := newWorld(t)
+	p := w.plan()
+	p.KabiPolicy = &kabi.Policy{Rules: []kabi.Rule{{Kinds: []kabi.Kind{kabi.KindVermagic}, Action: kabi.ActionIgnore}}}
+	w.broken["fragiledrv"] = true
+	w.greylist = map[string]int{"stabledrv": 2, "fragiledrv": 5, "tunabledrv": 0}
+	w.verifyGreylist = map[string]int{"stabledrv": 2, "fragiledrv": 3, "tunabledrv": 0}
+	w.exportChanged = []string{"kstrdup: EXPORT_SYMBOL -> EXPORT_SYMBOL_GPL"}
+	w.env.ExecuteWorkflow(KernelRebuild, input(p))
+	if r := w.result(); r.Stage != pipeline.StagePublished {
+		t.Fatalf("result %+v", r)
+	}
+	s := w.status()
+	for name, want := range w.verifyGreylist {
+		if got := s.Kmods[name].Greylist; got != want {
+			t.Errorf("%s: greylist %d, want %d", name, got, want)
+		}
+	}
+	if !slices.Equal(s.Kabi.ExportChanged, w.exportChanged) {
+		t.Errorf("kABI summary %+v, want export changes %q", s.Kabi, w.exportChanged)
+	}
+	if len(w.checkPolicies) != 1 || w.checkPolicies[0] == nil || w.checkPolicies[0].Rules[0].Action != kabi.ActionIgnore {
+		t.Errorf("CheckKmods policies %+v, want the stream's", w.checkPolicies)
 	}
 }

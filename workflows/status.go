@@ -21,7 +21,10 @@ type KabiSummary struct {
 	Removed           int      `json:"removed"`
 	Changed           int      `json:"changed"`
 	StablelistChanged []string `json:"stablelist_changed,omitempty"`
-	Broken            []string `json:"broken,omitempty"`
+	// ExportChanged are the symbols that kept their CRC but changed export
+	// type or namespace, "name: old -> new".
+	ExportChanged []string `json:"export_changed,omitempty"`
+	Broken        []string `json:"broken,omitempty"`
 	// Held are the kmod breaks the stream's kABI policy holds the gate for.
 	Held    []string            `json:"held,omitempty"`
 	Reports []pipeline.Artifact `json:"reports,omitempty"`

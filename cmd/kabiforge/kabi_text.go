@@ -55,29 +55,10 @@ func writeDelta(w io.Writer, d *kabi.Delta) {
 		fmt.Fprintf(w, "\n%s: %d (%d stablelisted)\n", g.title, len(g.l), countStable(g.l))
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, c := range g.l {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", listTag(c.Stablelisted), c.Name, changeDetail(c), changeModule(c))
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", listTag(c.Stablelisted), c.Name, c.Detail(), changeModule(c))
 		}
 		tw.Flush()
 	}
-}
-
-func changeDetail(c kabi.Change) string {
-	switch {
-	case c.Old == nil:
-		return c.New.CRC.String()
-	case c.New == nil:
-		return c.Old.CRC.String()
-	case c.Old.CRC != c.New.CRC:
-		return fmt.Sprintf("%v -> %v", c.Old.CRC, c.New.CRC)
-	}
-	return fmt.Sprintf("%s%s -> %s%s", c.Old.Export, ns(c.Old.Namespace), c.New.Export, ns(c.New.Namespace))
-}
-
-func ns(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "(" + s + ")"
 }
 
 func changeModule(c kabi.Change) string {

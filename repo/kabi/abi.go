@@ -61,12 +61,22 @@ func (a *ABI) HasModule(name string) (has, known bool) {
 func (a *ABI) Modules() int { return len(a.modules) }
 
 // Merge adds what other knows and a does not: symbols, modules, vermagic.
-// A symbol both export keeps a's row.
+// A symbol both export keeps a's row, completed by other's export type,
+// namespace and module when a's lacks them (RPM Provides carry none) and
+// the CRCs agree.
 func (a *ABI) Merge(other *ABI) error {
 	for _, s := range other.list {
-		if !a.has(s.Name) {
+		i, ok := a.index[s.Name]
+		if !ok {
 			if err := a.Add(s); err != nil {
 				return err
+			}
+			continue
+		}
+		if mine := &a.list[i]; mine.Export == "" && s.Export != "" && mine.CRC == s.CRC {
+			mine.Export, mine.Namespace = s.Export, s.Namespace
+			if mine.Module == "" {
+				mine.Module = s.Module
 			}
 		}
 	}

@@ -1,6 +1,9 @@
 package kabi
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Change is one symbol that differs between two ABIs.
 type Change struct {
@@ -92,3 +95,28 @@ func changed(o, n Symbol) Change {
 }
 
 func ptr(s Symbol) *Symbol { return &s }
+
+// Detail says what changed, for people: the CRC of an added or removed
+// symbol, "old -> new" CRCs, or the export types with namespaces in
+// parentheses ("EXPORT_SYMBOL -> EXPORT_SYMBOL_GPL(DMA_BUF)").
+func (c Change) Detail() string {
+	switch {
+	case c.Old == nil && c.New == nil:
+		return ""
+	case c.Old == nil:
+		return c.New.CRC.String()
+	case c.New == nil:
+		return c.Old.CRC.String()
+	case c.Old.CRC != c.New.CRC:
+		return fmt.Sprintf("%v -> %v", c.Old.CRC, c.New.CRC)
+	}
+	return c.Old.exportString() + " -> " + c.New.exportString()
+}
+
+// exportString is the export type with the namespace in parentheses.
+func (s *Symbol) exportString() string {
+	if s.Namespace == "" {
+		return s.Export
+	}
+	return s.Export + "(" + s.Namespace + ")"
+}

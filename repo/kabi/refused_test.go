@@ -16,8 +16,7 @@ import (
 
 // refusedModules returns testdata/refusedkmod built against tree (cached by
 // kftest.Modules), copied into a test directory, keyed by module name, with
-// the licence of kabi_nongpl and kabi_good made "Proprietary" (see their
-// sources).
+// kabi_nongpl's licence made "Proprietary" (see kabi_nongpl.c).
 func refusedModules(t testing.TB, tree *kernelfamily.Tree) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
@@ -33,10 +32,8 @@ func refusedModules(t testing.TB, tree *kernelfamily.Tree) map[string]string {
 		}
 		kos[kabi.ModuleName(ko)] = ko
 	}
-	for _, m := range []string{"kabi_nongpl", "kabi_good"} {
-		if err := setLicence(kos[m], "GPL and additional rights", "Proprietary"); err != nil {
-			t.Fatalf("%s: %v", m, err)
-		}
+	if err := setLicence(kos["kabi_nongpl"], "GPL and additional rights", "Proprietary"); err != nil {
+		t.Fatalf("kabi_nongpl: %v", err)
 	}
 	return kos
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -132,4 +133,35 @@ func sortedNames(abi *ABI) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestMergeCompletesProvidesWithSymversColumns: a kernel read from
+// kernel-core's Provides (CRCs only) merged with kernel-devel's
+// Module.symvers takes the export types and namespaces of the rows whose
+// CRCs agree, and the symbols it lacks.
+func TestMergeCompletesProvidesWithSymversColumns(t *testing.T) {
+	provides := NewABI("kernel-core")
+	for _, s := range []Symbol{{Name: "kstrdup", CRC: 1}, {Name: "dma_buf_put", CRC: 2}, {Name: "stale", CRC: 3}} {
+		if err := provides.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	devel, err := ParseSymvers(strings.NewReader("0x1\tkstrdup\tvmlinux\tEXPORT_SYMBOL\n"+
+		"0x2\tdma_buf_put\tvmlinux\tEXPORT_SYMBOL_GPL\tDMA_BUF\n0x4\tstale\tvmlinux\tEXPORT_SYMBOL_GPL\n"+
+		"0x5\tonly_devel\tdrivers/x\tEXPORT_SYMBOL\n"), "Module.symvers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := provides.Merge(devel); err != nil {
+		t.Fatal(err)
+	}
+	want := []Symbol{
+		{Name: "dma_buf_put", CRC: 2, Module: "vmlinux", Export: "EXPORT_SYMBOL_GPL", Namespace: "DMA_BUF"},
+		{Name: "kstrdup", CRC: 1, Module: "vmlinux", Export: "EXPORT_SYMBOL"},
+		{Name: "only_devel", CRC: 5, Module: "drivers/x", Export: "EXPORT_SYMBOL"},
+		{Name: "stale", CRC: 3}, // CRCs disagree: kernel-core's row stands alone
+	}
+	if got := provides.Symbols(); !slices.Equal(got, want) {
+		t.Errorf("merged %+v, want %+v", got, want)
+	}
 }

@@ -1,7 +1,5 @@
-// The control: a module whose licence is not GPL-compatible (the test
-// overwrites "GPL and additional rights" with "Proprietary", as for
-// kabi_nongpl) using only plain, namespace-free exports. The kernel loads
-// it. The tests' kernel variant makes kstrdup GPL-only and moves kmemdup into
+// The control: a module whose licence is not GPL-compatible using only
+// plain, namespace-free exports (so modpost links it). The kernel loads it. The tests' kernel variant makes kstrdup GPL-only and moves kmemdup into
 // a namespace: then it is refused for both.
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -16,5 +14,5 @@ static int __init kabi_good_init(void)
 }
 
 module_init(kabi_good_init);
-MODULE_LICENSE("GPL and additional rights");
+MODULE_LICENSE("Proprietary");
 MODULE_DESCRIPTION("kabiforge test: control module the kernel loads");
