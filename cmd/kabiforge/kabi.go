@@ -131,7 +131,8 @@ kernel RPM shipping them, or --modules /lib/modules/<release>).
 
 --policy FILE decides per break (YAML: rules of symbol, module, namespace,
 kmod globs and kinds crc, removed, gpl-only, namespace, vermagic, depends,
-with action hold-gate, fail-kmod or ignore; default: hold-gate). Exit
+with action hold-gate, fail-kmod or ignore; the first matching rule wins,
+other breaks take the policy's default, fail-kmod unless set). Exit
 status: 0 every kmod fits (ignored breaks aside), 1 a break, 2 bad input.`,
 		Args: kabiMinArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
