@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,8 @@ import (
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/kabi"
+	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // joinExportChanges prints, with join and awk, the symbols of two
@@ -38,8 +41,10 @@ echo "added=$(join -t "$t" -j 2 -v2 <(sort -t "$t" -k2,2 "$1") <(sort -t "$t" -k
 // what join finds between the two Module.symvers. Then -57 published with a
 // kmod whose module (kabi_good) loads on it, and a variant of -57 (its
 // symvers.gz with kstrdup made GPL-only and kmemdup moved into a namespace)
-// new: the analysis reports exactly those two export changes, in the summary
-// and the report, and the kmod broken for both.
+// new, with a stablelist of kstrdup and _printk: the analysis reports exactly
+// those two export changes, in the summary and the report, kstrdup as a
+// stablelisted change, and the kmod broken for both, with its greylist (the
+// symbols it needs off the list, counted by modprobe and grep) in the report.
 func TestAnalyzeRealKernelsReportsExportChanges(t *testing.T) {
 	testutil.RequireTool(t, "join")
 	old, cur := kftest.Need(t, "6.1.0-47"), kftest.Need(t, "6.1.0-57")
@@ -64,13 +69,13 @@ func TestAnalyzeRealKernelsReportsExportChanges(t *testing.T) {
 		wantBreaks        []string
 	}{
 		{"-47 to -57", oldRPMs, curRPMs, "6.1.0-47.el8", "6.1.0-57.el8", old.Symvers(), cur.Symvers(), "", nil, nil},
-		{"-57 to its variant", curRPMs, []string{variantCoreRPM(t, cur, variant)}, "6.1.0-57.el8", "6.1.0-57.1.el8",
+		{"-57 to its variant", curRPMs, []string{variantCoreRPM(t, cur, variant), stablelistRPM(t, "kstrdup", "_printk")}, "6.1.0-57.el8", "6.1.0-57.1.el8",
 			cur.Symvers(), variant, good,
 			[]string{"kmemdup: EXPORT_SYMBOL -> EXPORT_SYMBOL(KABIFORGE_TEST)", "kstrdup: EXPORT_SYMBOL -> EXPORT_SYMBOL_GPL"},
-			[]string{"kabi_good: kstrdup (gpl-only)", "kabi_good: kmemdup (namespace)"}},
+			[]string{"kabi_good: kstrdup (gpl-only) (stablelisted)", "kabi_good: kmemdup (namespace)"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			an, report := analyzeReal(t, tc.prev, tc.next, tc.prevNVR, tc.nextNVR, tc.kmod)
+			an, report, art := analyzeReal(t, tc.prev, tc.next, tc.prevNVR, tc.nextNVR, tc.kmod)
 			out, err := exec.Command("bash", "-c", joinExportChanges, "sh", tc.prevSyms, tc.newSyms).Output()
 			if err != nil {
 				t.Fatal(err)
@@ -82,7 +87,8 @@ func TestAnalyzeRealKernelsReportsExportChanges(t *testing.T) {
 				t.Errorf("summary against %s:\n%s\njoin says\n%s", an.Previous, got, want)
 			}
 			t.Logf("%s; export changed %q; kmods %+v", strings.ReplaceAll(got, "\n", " "), an.ExportChanged, an.Kmods)
-			if !slices.Equal(an.ExportChanged, wantExport) || !slices.Equal(an.ExportChanged, tc.wantExport) {
+			// The analysis lists stablelisted changes first; join by name.
+			if got := slices.Sorted(slices.Values(an.ExportChanged)); !slices.Equal(got, wantExport) || !slices.Equal(got, tc.wantExport) {
 				t.Errorf("export changes %q, join says %q, want %q", an.ExportChanged, wantExport, tc.wantExport)
 			}
 			for _, s := range an.ExportChanged {
@@ -99,14 +105,31 @@ func TestAnalyzeRealKernelsReportsExportChanges(t *testing.T) {
 			if v := an.Kmods[0]; v.Compatible || !slices.Equal(v.Breaks, tc.wantBreaks) {
 				t.Errorf("kmod %+v, want broken by %q", v, tc.wantBreaks)
 			}
+			grey, err := exec.Command("sh", "-c", `modprobe --dump-modversions "$1" | cut -f2 | grep -vx -e kstrdup -e _printk -e module_layout | sort`,
+				"sh", tc.kmod).Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			greylist := strings.Fields(string(grey))
+			if v := an.Kmods[0]; v.Greylist != len(greylist) || len(greylist) == 0 || !slices.Equal(an.StablelistChanged, []string{"kstrdup"}) {
+				t.Errorf("greylist %d, stablelisted changes %q; want %d (%q) and kstrdup", v.Greylist, an.StablelistChanged, len(greylist), greylist)
+			}
+			if want := fmt.Sprintf("kmod good: BROKEN, fail-kmod (built for %s; %d greylisted symbols)", tc.prevNVR, len(greylist)); !strings.Contains(report, want) {
+				t.Errorf("report lacks %q:\n%s", want, report)
+			}
+			var rep struct{ Verdicts []kabi.Verdict }
+			if err := json.Unmarshal([]byte(readArtifact(t, art, an.ReportJSON)), &rep); err != nil || len(rep.Verdicts) != 1 ||
+				!slices.Equal(rep.Verdicts[0].Greylist, greylist) {
+				t.Errorf("JSON report verdicts %+v (%v), want greylist %q", rep.Verdicts, err, greylist)
+			}
 		})
 	}
 }
 
 // analyzeReal publishes prev (and a kmod with module ko built for it) in a
 // repository's provenance and runs Analyze on next; it returns the summary
-// and the text report.
-func analyzeReal(t *testing.T, prev, next []string, prevNVR, nextNVR, ko string) (pipeline.Analysis, string) {
+// and the text report, and the artifact store holding the reports.
+func analyzeReal(t *testing.T, prev, next []string, prevNVR, nextNVR, ko string) (pipeline.Analysis, string, store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	art, _ := dirStore(t)
@@ -140,7 +163,7 @@ func analyzeReal(t *testing.T, prev, next []string, prevNVR, nextNVR, ko string)
 	if err := v.Get(&an); err != nil {
 		t.Fatal(err)
 	}
-	return an, readArtifact(t, art, an.Report)
+	return an, readArtifact(t, art, an.Report), art
 }
 
 // binaryRPMs drops source packages.
@@ -166,6 +189,29 @@ gzip -c %s > %%{buildroot}/lib/modules/%s/symvers.gz
 %%files
 /lib/modules/%s
 `, tree.ABI, kver, symvers, kver, kver), "--define", "__os_install_post %{nil}", "--target", "x86_64")
+	return rpms[0]
+}
+
+// stablelistRPM packages a kernel-abi-stablelists listing syms.
+func stablelistRPM(t *testing.T, syms ...string) string {
+	t.Helper()
+	rpms := testutil.RPMBuild(t, fmt.Sprintf(`Name: kernel-abi-stablelists
+Version: 6.1.0
+Release: 57.1
+Summary: the test's kABI stablelist
+License: GPL-2.0
+BuildArch: noarch
+%%description
+test
+%%install
+mkdir -p %%{buildroot}/lib/modules/kabi-rhel91
+cat > %%{buildroot}/lib/modules/kabi-rhel91/kabi_stablelist_x86_64 <<'EOF'
+[rhel9_x86_64_stablelist]
+	%s
+EOF
+%%files
+/lib/modules/kabi-rhel91
+`, strings.Join(syms, "\n\t")), "--define", "__os_install_post %{nil}")
 	return rpms[0]
 }
 
