@@ -178,12 +178,22 @@ func kernelABI(paths []string) (*kabi.ABI, error) {
 // check merges what the kmod's packages need and checks it against k. It
 // returns the packages' local paths too.
 func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms []pipeline.Artifact, dir string, p *kabi.Policy) (kabi.Verdict, []string, error) {
-	if err := mkdir(dir); err != nil {
+	km, paths, err := a.readKmod(ctx, name, rpms, dir)
+	if err != nil {
 		return kabi.Verdict{}, nil, err
+	}
+	return kabi.CheckPolicy(k, km, p), paths, nil
+}
+
+// readKmod fetches a kmod's packages into dir and merges what they need
+// from the kernel. It returns the packages' local paths too.
+func (a *Activities) readKmod(ctx context.Context, name string, rpms []pipeline.Artifact, dir string) (kabi.Kmod, []string, error) {
+	if err := mkdir(dir); err != nil {
+		return kabi.Kmod{}, nil, err
 	}
 	paths, err := getFiles(ctx, a.Artifacts, rpms, dir)
 	if err != nil {
-		return kabi.Verdict{}, nil, err
+		return kabi.Kmod{}, nil, err
 	}
 	km := kabi.Kmod{Name: name}
 	for _, p := range paths {
@@ -192,14 +202,14 @@ func (a *Activities) check(ctx context.Context, k *kabi.ABI, name string, rpms [
 		}
 		ks, err := kabi.LoadKmods(p)
 		if err != nil {
-			return kabi.Verdict{}, nil, badInput(fmt.Errorf("read kmod %s: %w", filepath.Base(p), err))
+			return kabi.Kmod{}, nil, badInput(fmt.Errorf("read kmod %s: %w", filepath.Base(p), err))
 		}
 		for _, x := range ks {
 			km.Needs = append(km.Needs, x.Needs...)
 			km.Modules = append(km.Modules, x.Modules...)
 		}
 	}
-	return kabi.CheckPolicy(k, km, p), paths, nil
+	return km, paths, nil
 }
 
 // verifyModuleSignatures checks every kernel module in the binary packages

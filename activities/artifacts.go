@@ -103,6 +103,26 @@ func getFile(ctx context.Context, st store.Store, a pipeline.Artifact, dir strin
 	return p, nil
 }
 
+// getBytes reads a small artifact and checks its digest.
+func getBytes(ctx context.Context, st store.Store, a pipeline.Artifact) ([]byte, error) {
+	r, _, err := st.Get(ctx, a.Key)
+	if errors.Is(err, store.ErrNotExist) {
+		return nil, badInput(fmt.Errorf("artifact %s does not exist", a.Key))
+	}
+	if err != nil {
+		return nil, infra("read "+a.Key, err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, infra("read "+a.Key, err)
+	}
+	if h := sha256.Sum256(data); a.SHA256 != "" && hex.EncodeToString(h[:]) != a.SHA256 {
+		return nil, badInput(fmt.Errorf("artifact %s: sha256 %x, want %s", a.Key, h, a.SHA256))
+	}
+	return data, nil
+}
+
 // getFiles copies artifacts into dir.
 func getFiles(ctx context.Context, st store.Store, as []pipeline.Artifact, dir string) ([]string, error) {
 	var ps []string

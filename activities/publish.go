@@ -10,6 +10,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
+	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // Sign signs copies of the packages with the worker's key and stores them.
@@ -70,6 +71,9 @@ func (a *Activities) Publish(ctx context.Context, req pipeline.PublishRequest) (
 	if err != nil {
 		return pipeline.PublishResult{}, err
 	}
+	if err := a.storeDriftReports(ctx, repo, req.Drift); err != nil {
+		return pipeline.PublishResult{}, err
+	}
 	cfg := publish.Config{Name: req.Repository, BaseURL: repo.BaseURL, Signer: a.Signer,
 		Retention: repo.Retention, Window: repo.Window, TempDir: dir}
 	if a.ModuleKey != nil {
@@ -110,6 +114,25 @@ func (a *Activities) RequestPublish(ctx context.Context, req pipeline.PublishReq
 		pipeline.RepoPublishWorkflow, st)
 	if err != nil {
 		return infra("signal "+pipeline.RepoPublishID(req.Repository), err)
+	}
+	return nil
+}
+
+// storeDriftReports copies drift reports from the artifact store into the
+// repository (drift/<nvr>.json), checking their digests.
+func (a *Activities) storeDriftReports(ctx context.Context, repo Repository, reports []pipeline.DriftReport) error {
+	for _, d := range reports {
+		data, err := getBytes(ctx, a.Artifacts, d.Report)
+		if err != nil {
+			return err
+		}
+		key := pipeline.DriftReportKey(d.KernelNVR)
+		if err := store.ValidKey(key); err != nil {
+			return badInput(fmt.Errorf("drift report of %q: %w", d.KernelNVR, err))
+		}
+		if _, err := repo.Store.Put(ctx, key, bytesReader(data)); err != nil {
+			return infra("write "+key, err)
+		}
 	}
 	return nil
 }

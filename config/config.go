@@ -81,7 +81,7 @@ type SourceKind string
 // Source kinds.
 const (
 	SourceRPMMD   SourceKind = "rpm-md"   // a yum repository of SRPMs (https, http, file)
-	SourceDir     SourceKind = "dir"      // a folder of *.src.rpm, or an HTTP index of them
+	SourceDir     SourceKind = "dir"      // a folder of *.rpm (SRPMs, a reference kernel's kernel-core), or an HTTP index of *.src.rpm
 	SourceS3      SourceKind = "s3"       // a bucket prefix
 	SourceDistGit SourceKind = "dist-git" // CentOS-style dist-git with a lookaside cache
 )

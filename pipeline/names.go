@@ -11,6 +11,7 @@ const (
 	KernelRebuildWorkflow = "KernelRebuild"
 	PackageBuildWorkflow  = "PackageBuild"
 	RepoPublishWorkflow   = "RepoPublish"
+	KabiDriftWorkflow     = "KabiDrift"
 )
 
 // Signals and queries of KernelRebuild.
@@ -48,6 +49,14 @@ func RebuildID(p SourcePackage) string {
 
 // BuildID is the workflow ID of one package build.
 func BuildID(label, arch string) string { return "build/" + label + "/" + arch }
+
+// DriftID is the workflow ID of a reference kernel's drift check against
+// a stream's published kmods: drift/<stream>/<version-release>.
+func DriftID(stream, kernelVR string) string { return "drift/" + stream + "/" + kernelVR }
+
+// DriftReportKey is where a reference kernel's drift report lives in the
+// repository: drift/<version-release>.json.
+func DriftReportKey(kernelVR string) string { return "drift/" + kernelVR + ".json" }
 
 // RepoPublishID is the workflow ID of a repository's RepoPublish.
 func RepoPublishID(repo string) string { return "repo/" + repo }

@@ -223,6 +223,9 @@ type PublishRequest struct {
 	Requester  string       `json:"requester,omitempty"`
 	Add        []Artifact   `json:"add"`
 	Provenance []Provenance `json:"provenance,omitempty"`
+	// Drift are reference kernels' drift reports, stored by the same
+	// publish; a request of drift reports alone adds no package.
+	Drift []DriftReport `json:"drift,omitempty"`
 }
 
 // PublishResult says what a publish did.

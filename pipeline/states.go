@@ -17,6 +17,9 @@ const (
 	StagePublished        Stage = "published"
 	StageRejected         Stage = "rejected"
 	StageFailed           Stage = "failed"
+	// StageDrift is the stage of every KabiDrift: a reference kernel checked,
+	// never rebuilt.
+	StageDrift Stage = "drift"
 )
 
 // State is the state of one arch's kernel build or of one kmod.

@@ -65,6 +65,13 @@ func WatchInputFor(cfg *config.Config, src string) WatchInput {
 		}
 		in.Streams = append(in.Streams, WatchStream{Version: s.Version, Release: s.Release, Plan: PlanFor(cfg, s)})
 	}
+	for _, s := range cfg.Streams {
+		for _, r := range s.References {
+			if r.Source == src {
+				in.References = append(in.References, WatchReference{Version: r.Version, Release: r.Release, Plan: PlanFor(cfg, s)})
+			}
+		}
+	}
 	return in
 }
 
@@ -77,7 +84,7 @@ func WatchScheduleID(src string) string { return "watch/" + src }
 func EnsureWatchSchedules(ctx context.Context, c client.Client, cfg *config.Config) error {
 	for _, s := range cfg.Sources {
 		in := WatchInputFor(cfg, s.Name)
-		if len(in.Streams) == 0 {
+		if len(in.Streams) == 0 && len(in.References) == 0 {
 			continue
 		}
 		every := s.PollInterval

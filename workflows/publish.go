@@ -74,17 +74,12 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 			BuildHost: it.build.Host, Logs: it.build.Logs, KernelNVR: r.vr, Kind: it.kind, Kmod: it.kmod, Time: now,
 			BootTest: r.bootRecord(it.arch)})
 	}
-	published := workflow.GetSignalChannel(r.ctx, pipeline.PublishedSignal)
-	if err := workflow.ExecuteActivity(r.light(), a.RequestPublish, req).Get(r.ctx, nil); err != nil {
+	res, err := requestPublish(r.ctx, r.light(), req)
+	if res.ID != "" {
+		r.st.Publish = &res
+	}
+	if err != nil {
 		return RebuildResult{}, err
-	}
-	var res pipeline.PublishResult
-	for res.ID != req.ID {
-		published.Receive(r.ctx, &res)
-	}
-	r.st.Publish = &res
-	if res.Error != "" {
-		return RebuildResult{}, fmt.Errorf("publish to %s: %s", r.in.Plan.Repository, res.Error)
 	}
 	r.stage(pipeline.StagePublished)
 	r.memo()

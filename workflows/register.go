@@ -17,4 +17,5 @@ func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(KernelRebuild, workflow.RegisterOptions{Name: pipeline.KernelRebuildWorkflow})
 	r.RegisterWorkflowWithOptions(PackageBuild, workflow.RegisterOptions{Name: pipeline.PackageBuildWorkflow})
 	r.RegisterWorkflowWithOptions(RepoPublish, workflow.RegisterOptions{Name: pipeline.RepoPublishWorkflow})
+	r.RegisterWorkflowWithOptions(KabiDrift, workflow.RegisterOptions{Name: pipeline.KabiDriftWorkflow})
 }

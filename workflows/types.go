@@ -94,12 +94,17 @@ type WatchStream struct {
 type WatchInput struct {
 	Source  string        `json:"source"`
 	Streams []WatchStream `json:"streams"`
+	// References are the streams' reference kernel lines at this source.
+	References []WatchReference `json:"references,omitempty"`
 }
 
 // WatchResult says which rebuilds a watch started and which already existed.
 type WatchResult struct {
 	Started []string `json:"started"`
 	Skipped []string `json:"skipped"`
+	// Problems are what a reference listing could not use, when no drift
+	// check started to report them.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // PackageBuildInput is PackageBuild's input.

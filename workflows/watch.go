@@ -14,7 +14,9 @@ import (
 )
 
 // KernelWatch lists a source's packages, keeps the kernels of the tracked
-// streams and starts a KernelRebuild for each, newest first. Rebuilds are
+// streams and starts a KernelRebuild for each, newest first; for the
+// streams' reference kernels at the source it starts a KabiDrift each
+// (drift/<stream>/<nvr>), and a kernel a reference matches is not rebuilt. Rebuilds are
 // child workflows with ID kernel/<nvr>, abandoned when the watch ends, and
 // started with the reuse policy RejectDuplicate: a kernel seen again (built,
 // running, or failed) is not started again; `kabiforge rebuild` retries a
@@ -22,33 +24,65 @@ import (
 func KernelWatch(ctx workflow.Context, in WatchInput) (WatchResult, error) {
 	var a *activities.Activities
 	res := WatchResult{Started: []string{}, Skipped: []string{}}
-	var pkgs []pipeline.SourcePackage
 	lctx := lightCtx(ctx, Timeouts{}, "")
-	if err := workflow.ExecuteActivity(lctx, a.ListSource, in.Source).Get(ctx, &pkgs); err != nil {
+	if len(in.Streams) > 0 {
+		var pkgs []pipeline.SourcePackage
+		if err := workflow.ExecuteActivity(lctx, a.ListSource, in.Source).Get(ctx, &pkgs); err != nil {
+			return res, err
+		}
+		for _, c := range Candidates(pkgs, in.Streams) {
+			if referenced(in.References, c.Kernel) {
+				continue
+			}
+			err := startChild(ctx, &res, pipeline.RebuildID(c.Kernel), c.Plan.ControlQueue, kernelVR(c.Kernel), pipeline.KernelRebuildWorkflow, c)
+			if err != nil {
+				return res, err
+			}
+		}
+	}
+	if len(in.References) == 0 {
+		return res, nil
+	}
+	var listing pipeline.Listing
+	if err := workflow.ExecuteActivity(lctx, a.ListReferences, in.Source).Get(ctx, &listing); err != nil {
 		return res, err
 	}
-	for _, c := range Candidates(pkgs, in.Streams) {
-		id := pipeline.RebuildID(c.Kernel)
-		cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-			WorkflowID:            id,
-			TaskQueue:             c.Plan.ControlQueue,
-			ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
-			WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
-			TypedSearchAttributes: temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR(c.Kernel))),
-		})
-		f := workflow.ExecuteChildWorkflow(cctx, pipeline.KernelRebuildWorkflow, c)
-		err := f.GetChildWorkflowExecution().Get(ctx, nil)
-		var dup *temporal.ChildWorkflowExecutionAlreadyStartedError
-		switch {
-		case errors.As(err, &dup):
-			res.Skipped = append(res.Skipped, id)
-		case err != nil:
+	drifts := DriftCandidates(listing, in.References)
+	if len(drifts) == 0 {
+		res.Problems = listing.Problems
+	}
+	for _, d := range drifts {
+		d.Source = in.Source
+		err := startChild(ctx, &res, pipeline.DriftID(d.Plan.Stream, d.KernelNVR), d.Plan.ControlQueue, d.KernelNVR, pipeline.KabiDriftWorkflow, d)
+		if err != nil {
 			return res, err
-		default:
-			res.Started = append(res.Started, id)
 		}
 	}
 	return res, nil
+}
+
+// startChild starts a child workflow the watch abandons, with the reuse
+// policy RejectDuplicate: an ID seen before is recorded as skipped.
+func startChild(ctx workflow.Context, res *WatchResult, id, queue, kernelVR, name string, arg any) error {
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            id,
+		TaskQueue:             queue,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		TypedSearchAttributes: temporal.NewSearchAttributes(KernelNVRKey.ValueSet(kernelVR)),
+	})
+	f := workflow.ExecuteChildWorkflow(cctx, name, arg)
+	err := f.GetChildWorkflowExecution().Get(ctx, nil)
+	var dup *temporal.ChildWorkflowExecutionAlreadyStartedError
+	switch {
+	case errors.As(err, &dup):
+		res.Skipped = append(res.Skipped, id)
+	case err != nil:
+		return err
+	default:
+		res.Started = append(res.Started, id)
+	}
+	return nil
 }
 
 // Candidates returns the rebuilds the packages call for: the source

@@ -78,6 +78,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.watchCommand(),
 		a.rebuildCommand(),
 		a.statusCommand(),
+		a.driftCommand(),
 		a.approveCommand(),
 		a.rejectCommand(),
 		a.retryKmodCommand(),

@@ -205,7 +205,7 @@ func (a *app) watchCommand() *cobra.Command {
 				return nil
 			}
 			for _, s := range cfg.Sources {
-				if len(workflows.WatchInputFor(cfg, s.Name).Streams) == 0 {
+				if in := workflows.WatchInputFor(cfg, s.Name); len(in.Streams) == 0 && len(in.References) == 0 {
 					continue
 				}
 				id := workflows.WatchScheduleID(s.Name)

@@ -14,7 +14,9 @@ import (
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
-const srpmSuffix = ".src.rpm"
+// rpmSuffix ends the files a folder, index or store source lists: source
+// packages and binary ones (a reference kernel's kernel-core).
+const rpmSuffix = ".rpm"
 
 func newDir(cfg config.Source, opts Options) (Source, error) {
 	if dir, ok := localPath(cfg.URL); ok {
@@ -35,13 +37,14 @@ func newDir(cfg config.Source, opts Options) (Source, error) {
 	return &httpIndex{f: f.(*httpFetcher), opts: opts}, nil
 }
 
-// localDir is a folder of *.src.rpm files, searched recursively (hidden
-// folders skipped). Each package's NEVRA comes from its header.
+// localDir is a folder of *.rpm files (source packages, and binary ones of
+// reference kernels), searched recursively (hidden folders skipped). Each
+// package's NEVRA comes from its header.
 type localDir struct {
 	f *fileFetcher
 }
 
-// List reads the header of every *.src.rpm below the folder.
+// List reads the header of every *.rpm below the folder.
 func (d *localDir) List(ctx context.Context) ([]Package, error) {
 	var pkgs []Package
 	err := fs.WalkDir(d.f.root.FS(), ".", func(p string, e fs.DirEntry, err error) error {
@@ -54,7 +57,7 @@ func (d *localDir) List(ctx context.Context) ([]Package, error) {
 		if e.IsDir() && p != "." && strings.HasPrefix(e.Name(), ".") {
 			return fs.SkipDir
 		}
-		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), srpmSuffix) {
+		if !e.Type().IsRegular() || !strings.HasSuffix(e.Name(), rpmSuffix) {
 			return nil
 		}
 		pkg, err := d.read(p)
@@ -122,7 +125,7 @@ func parseIndex(base *url.URL, page []byte) ([]Package, error) {
 	for _, m := range hrefRE.FindAllSubmatch(page, -1) {
 		href := strings.ReplaceAll(string(m[1]), "&amp;", "&")
 		ref, err := url.Parse(href)
-		if err != nil || !strings.HasSuffix(ref.Path, srpmSuffix) {
+		if err != nil || !strings.HasSuffix(ref.Path, ".src.rpm") {
 			continue
 		}
 		loc, err := relativeTo(base, ref)

@@ -37,29 +37,30 @@ func newS3(ctx context.Context, cfg config.Source, opts Options) (Source, error)
 	return FromStore(st), nil
 }
 
-// FromStore returns a source listing the *.src.rpm objects of a store (all
-// of it: open the store at the bucket prefix). NEVRAs come from the file
+// FromStore returns a source listing the *.rpm objects of a store (all of
+// it: open the store at the bucket prefix): source packages, and binary
+// ones such as a reference kernel's kernel-core. NEVRAs come from the file
 // names; sizes from the store.
 func FromStore(st store.Store) Source { return storeSource{st} }
 
 type storeSource struct{ st store.Store }
 
-// List lists the store's *.src.rpm objects.
+// List lists the store's *.rpm objects.
 func (s storeSource) List(ctx context.Context) ([]Package, error) {
 	var pkgs []Package
 	for info, err := range s.st.List(ctx, "") {
 		if err != nil {
 			return nil, &NetworkError{URL: "store list", Err: err}
 		}
-		if !strings.HasSuffix(info.Key, srpmSuffix) {
+		if !strings.HasSuffix(info.Key, rpmSuffix) {
 			continue
 		}
 		if err := checkLocation(info.Key); err != nil {
 			return nil, &BadInputError{Input: info.Key, Err: err}
 		}
 		nevra, err := rpm.ParseNEVRA(strings.TrimSuffix(path.Base(info.Key), ".rpm"))
-		if err != nil || nevra.Arch != "src" {
-			return nil, badInput(info.Key, ErrMalformed, "not name-version-release.src.rpm")
+		if err != nil {
+			return nil, badInput(info.Key, ErrMalformed, "not name-version-release.arch.rpm")
 		}
 		pkgs = append(pkgs, Package{NEVRA: nevra, Location: info.Key, Size: info.Size})
 	}
