@@ -127,6 +127,23 @@ type Stream struct {
 	// KabiPolicy decides which kABI breaks hold the release, fail a kmod or
 	// are ignored. Default: every break fails the kmod (it is rebuilt).
 	KabiPolicy *kabi.Policy `yaml:"kabi_policy"`
+	// References are kernel lines watched for drift against this stream's
+	// published kmods (e.g. CentOS Stream's kernels beside RHEL's): never
+	// rebuilt, never published; each new one gets a drift report.
+	References []Reference `yaml:"references"`
+}
+
+// Reference is a kernel line a stream's published kmods are checked
+// against: kernel-core packages (or kernel SRPMs) at a configured source
+// whose version starts with Version and whose release matches Release.
+// Its packages are fetched and verified like any other source's.
+type Reference struct {
+	// Source names the source listing the reference kernels. Default: the only source.
+	Source string `yaml:"source"`
+	// Version is the kernel version prefix, e.g. 5.14.0.
+	Version string `yaml:"version"`
+	// Release is a glob (path.Match) over the release, e.g. *.el9.
+	Release string `yaml:"release"`
 }
 
 // Arch is a build architecture and the task queue its builders poll.

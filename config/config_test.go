@@ -208,6 +208,7 @@ func TestExamplePassesCheck(t *testing.T) {
 	d.Kmods = c.Kmods // the example shows one kmod; the defaults have none
 	d.Builder.Mock = c.Builder.Mock
 	d.Streams[0].KabiPolicy = c.Streams[0].KabiPolicy // the example shows a policy; the default has none
+	d.Streams[0].References = c.Streams[0].References // and a reference kernel line
 	d.Sources[0].Keys = []string{}                    // the example shows keys: []
 	if !reflect.DeepEqual(c, d) {
 		t.Errorf("the example's values differ from the defaults:\n%v\nvs\n%v", c, d)

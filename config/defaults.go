@@ -106,6 +106,7 @@ func (c *Config) fill() {
 		if st.Repository == "" && len(c.Stores.Repositories) == 1 {
 			st.Repository = c.Stores.Repositories[0].Name
 		}
+		c.fillReferences(st)
 	}
 	c.fillBuild()
 	c.fillStores(data)

@@ -200,6 +200,7 @@ func (c *Config) validateStreams(ps *problems) {
 				ps.add(p+".kabi_policy."+e.Field, "%s", e.Msg)
 			}
 		}
+		c.validateReferences(ps, p, st)
 	}
 }
 
