@@ -78,6 +78,7 @@ func (a *app) loadConfig(file string) (*config.Config, error) {
 	if err != nil {
 		return nil, badInput(err)
 	}
+	a.useConfigLevel(cfg.LogLevel)
 	a.log.Debug().Object("config", cfg).Msg("configuration loaded")
 	return cfg, nil
 }

@@ -27,10 +27,13 @@ func (e *exitError) Unwrap() error { return e.err }
 type app struct {
 	// self is the kabiforge binary builds run to sign modules; "" means
 	// this executable.
-	self     string
-	log      zerolog.Logger
-	logLevel string
-	logJSON  bool
+	self      string
+	log       zerolog.Logger
+	logLevel  string
+	logFormat string
+	// levelSet reports whether --log-level was given; when not, a loaded
+	// configuration's log_level applies.
+	levelSet func() bool
 	signals  signalStop
 }
 
@@ -63,8 +66,9 @@ func (a *app) rootCommand() *cobra.Command {
 			return a.setupLogging()
 		},
 	}
-	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	root.PersistentFlags().BoolVar(&a.logJSON, "log-json", false, "log JSON even on a terminal")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "info", "log level: debug, info, warn, error (default: the configuration's log_level, else info)")
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "auto", "log format: console, json, or auto (console on a terminal, else json)")
+	a.levelSet = func() bool { return root.PersistentFlags().Changed("log-level") }
 	root.AddCommand(
 		a.versionCommand(),
 		a.repoCommand(),
@@ -106,12 +110,33 @@ func (a *app) setupLogging() error {
 	if err != nil {
 		return &exitError{2, fmt.Errorf("--log-level %q: %w", a.logLevel, err)}
 	}
-	if !a.logJSON && term.IsTerminal(int(os.Stderr.Fd())) {
+	console := term.IsTerminal(int(os.Stderr.Fd()))
+	switch a.logFormat {
+	case "auto", "":
+	case "console":
+		console = true
+	case "json":
+		console = false
+	default:
+		return &exitError{2, fmt.Errorf("--log-format %q: want console, json or auto", a.logFormat)}
+	}
+	if console {
 		a.log = zerolog.New(zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: "15:04:05"}).Level(lvl).With().Timestamp().Logger()
 	} else {
 		a.log = zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
 	}
 	return nil
+}
+
+// useConfigLevel applies a configuration's log_level when --log-level was
+// not given.
+func (a *app) useConfigLevel(level string) {
+	if level == "" || (a.levelSet != nil && a.levelSet()) {
+		return
+	}
+	if lvl, err := zerolog.ParseLevel(level); err == nil {
+		a.log = a.log.Level(lvl)
+	}
 }
 
 // badInput wraps an error as exit code 2.

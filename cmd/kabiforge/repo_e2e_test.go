@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // kabiforge runs the built binary and fails the test when it fails.
 func kabiforge(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := exec.Command(kabiforgeBin, append([]string{"--log-json"}, args...)...).CombinedOutput()
+	out, err := exec.Command(kabiforgeBin, append([]string{"--log-format", "json"}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("kabiforge %s: %v\n%s", strings.Join(args, " "), err, out)
 	}

@@ -24,7 +24,7 @@ func startRepoServe(t *testing.T, args ...string) (string, func() error) {
 	pr, pw := io.Pipe()
 	root.SetOut(pw)
 	root.SetErr(io.Discard)
-	root.SetArgs(append([]string{"--log-json", "--log-level", "warn", "repo", "serve"}, args...))
+	root.SetArgs(append([]string{"--log-format", "json", "--log-level", "warn", "repo", "serve"}, args...))
 	done := make(chan error, 1)
 	go func() {
 		err := root.ExecuteContext(ctx)
@@ -90,7 +90,7 @@ func runRepoServe(t *testing.T, args ...string) (string, int) {
 	a := &app{}
 	root := a.rootCommand()
 	root.SetOut(io.Discard)
-	root.SetArgs(append([]string{"--log-json", "repo", "serve"}, args...))
+	root.SetArgs(append([]string{"--log-format", "json", "repo", "serve"}, args...))
 	err := root.ExecuteContext(context.Background())
 	var ee *exitError
 	if errors.As(err, &ee) {

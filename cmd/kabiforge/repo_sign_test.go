@@ -24,7 +24,7 @@ func runInProcess(t *testing.T, args ...string) (string, error) {
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
-	root.SetArgs(append([]string{"--log-json", "--log-level", "warn"}, args...))
+	root.SetArgs(append([]string{"--log-format", "json", "--log-level", "warn"}, args...))
 	err := root.ExecuteContext(context.Background())
 	return out.String(), err
 }

@@ -101,7 +101,7 @@ type workerProc struct {
 // the namespace netns unless it is "". It is killed when the test ends.
 func (c *cluster) startWorker(t *testing.T, config, queue, netns string) *workerProc {
 	t.Helper()
-	args := []string{kabiforgeBinary(t), "--log-json", "--log-level", "warn", "worker", "--config", config, "--queues", queue}
+	args := []string{kabiforgeBinary(t), "--log-format", "json", "--log-level", "warn", "worker", "--config", config, "--queues", queue}
 	if netns != "" {
 		args = append([]string{"ip", "netns", "exec", netns}, args...)
 	}
