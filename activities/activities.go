@@ -29,7 +29,8 @@ type Repository struct {
 	// BaseURL is what dnf clients use; it goes into the .repo file.
 	BaseURL   string
 	Retention publish.Retention
-	// Window is how long replaced metadata stays readable; 0 means 1h.
+	// Window is how long replaced metadata stays readable; 0 means
+	// config.DefaultWindow.
 	Window time.Duration
 }
 

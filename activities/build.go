@@ -42,7 +42,7 @@ func (a *Activities) Build(ctx context.Context, in pipeline.BuildInput) (pipelin
 	if _, err := getFiles(ctx, a.Artifacts, in.Deps, depDir); err != nil {
 		return pipeline.BuildOutput{}, err
 	}
-	req := build.Request{SRPM: srpm, Arch: in.Arch, ResultDir: resDir, Timeout: in.Timeout}
+	req := build.Request{SRPM: srpm, Arch: in.Arch, ResultDir: resDir}
 	if a.Templates != nil {
 		if t, ok := a.Templates(in.Stream, in.Arch); ok {
 			req.Template = t

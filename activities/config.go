@@ -75,16 +75,9 @@ func builderFor(cfg *config.Config) build.Builder {
 	if cfg.Builder.Kind != config.BuilderMock {
 		return &build.Rpmbuild{}
 	}
-	m := &build.Mock{Isolation: string(cfg.Builder.Isolation), ConfigDir: cfg.Builder.Mock.ConfigDir, User: cfg.Builder.Mock.User}
-	for _, s := range cfg.Streams {
-		for _, arch := range cfg.Arches {
-			if t, ok := cfg.Builder.Mock.Template(s.Name, arch.Name); ok {
-				m.Template = t
-				return m
-			}
-		}
-	}
-	return m
+	// Each build names its stream's template (Activities.Templates);
+	// validation makes sure every stream has one.
+	return &build.Mock{Isolation: string(cfg.Builder.Isolation), ConfigDir: cfg.Builder.Mock.ConfigDir, User: cfg.Builder.Mock.User}
 }
 
 func signerFor(s config.Signing) (*sign.Signer, error) {

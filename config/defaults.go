@@ -18,11 +18,15 @@ const (
 	DefaultPollInterval = 5 * time.Minute
 	DefaultTimeLimit    = 12 * time.Hour
 	DefaultHeartbeat    = 2 * time.Minute
-	DefaultKernels      = 3
-	DefaultWindow       = 48 * time.Hour
-	DefaultStream       = "el8"
-	DefaultArch         = "x86_64"
-	DefaultSource       = "upstream"
+	// DefaultActivityTimeout bounds each short activity (fetch, analyse,
+	// sign, publish): not a setting of its own.
+	DefaultActivityTimeout = 30 * time.Minute
+	DefaultKmodParallel    = 8
+	DefaultKernels         = 3
+	DefaultWindow          = 48 * time.Hour
+	DefaultStream          = "el8"
+	DefaultArch            = "x86_64"
+	DefaultSource          = "upstream"
 )
 
 // Default returns the configuration used when there is no file: everything
@@ -50,7 +54,7 @@ func base() *Config {
 			TimeLimit:        DefaultTimeLimit,
 			HeartbeatTimeout: DefaultHeartbeat,
 			Concurrency:      1,
-			KmodParallel:     8,
+			KmodParallel:     DefaultKmodParallel,
 		},
 		Retention: Retention{Kernels: DefaultKernels, Window: DefaultWindow},
 		HTTP:      HTTP{Repo: DefaultRepoListen, UI: DefaultUIListen},

@@ -68,8 +68,6 @@ type BuildInput struct {
 	RetargetKernel string `json:"retarget_kernel,omitempty"`
 	// Deps are packages BuildRequires are resolved from (the kernel's RPMs).
 	Deps []Artifact `json:"deps,omitempty"`
-	// Timeout bounds the build itself; 0 means none beyond the activity's.
-	Timeout time.Duration `json:"timeout,omitempty"`
 }
 
 // BuildOutput is what a successful build produced.

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"time"
@@ -58,7 +59,7 @@ func (r *rebuild) bootTest() error {
 		in := pipeline.BootInput{KernelNVR: r.vr, Arch: arch.Name, Kernel: r.kernel[arch.Name].RPMs,
 			Kmods: r.kmodsToPublish(arch.Name), VM: *arch.Boot}
 		ctx := workflow.WithActivityOptions(r.ctx, workflow.ActivityOptions{
-			TaskQueue:           or(arch.Boot.Queue, pipeline.BootQueuePrefix+arch.Name),
+			TaskQueue:           cmp.Or(arch.Boot.Queue, pipeline.BootQueuePrefix+arch.Name),
 			StartToCloseTimeout: bootTimeout(arch.Boot),
 			HeartbeatTimeout:    time.Minute,
 			RetryPolicy:         retry,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -15,14 +16,15 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 )
 
-// PlanFor returns the plan of a configured stream's kernels.
+// PlanFor returns the plan of a configured stream's kernels. cfg comes from
+// config.Load or config.Parse, which fill in every default.
 func PlanFor(cfg *config.Config, stream config.Stream) Plan {
-	p := Plan{Source: or(stream.Source, onlySource(cfg)), Stream: stream.Name,
-		Repository: or(stream.Repository, onlyRepo(cfg)), KmodParallel: cfg.Builder.KmodParallel,
+	p := Plan{Source: stream.Source, Stream: stream.Name,
+		Repository: stream.Repository, KmodParallel: cfg.Builder.KmodParallel,
 		KabiPolicy:   stream.KabiPolicy,
 		Gate:         Gate{Timeout: cfg.Gate.Timeout, TimeoutAction: string(cfg.Gate.TimeoutAction)},
 		Timeouts:     Timeouts{Build: cfg.Builder.TimeLimit, Heartbeat: cfg.Builder.HeartbeatTimeout},
-		ControlQueue: or(cfg.Temporal.TaskQueue, config.DefaultTaskQueue), ConfigHash: activities.ConfigHash(cfg)}
+		ControlQueue: cfg.Temporal.TaskQueue, ConfigHash: activities.ConfigHash(cfg)}
 	for _, c := range cfg.Gate.On {
 		p.Gate.On = append(p.Gate.On, string(c))
 	}
@@ -30,17 +32,17 @@ func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 		p.RepoURL = r.BaseURL
 	}
 	for _, a := range cfg.Arches {
-		if len(stream.Arches) > 0 && !contains(stream.Arches, a.Name) {
+		if len(stream.Arches) > 0 && !slices.Contains(stream.Arches, a.Name) {
 			continue
 		}
-		p.Arches = append(p.Arches, Arch{Name: a.Name, Queue: or(a.Queue, "build-"+a.Name), Boot: bootVM(a)})
+		p.Arches = append(p.Arches, Arch{Name: a.Name, Queue: a.Queue, Boot: bootVM(a)})
 	}
 	for _, k := range cfg.Kmods {
 		if !k.BuildsFor(stream.Name) {
 			continue
 		}
-		p.Kmods = append(p.Kmods, pipeline.KmodSpec{Name: k.Name, Package: or(k.Package, "kmod-"+k.Name),
-			Source: or(k.Source, onlySource(cfg)), Always: k.Rebuild == config.RebuildAlways})
+		p.Kmods = append(p.Kmods, pipeline.KmodSpec{Name: k.Name, Package: k.Package,
+			Source: k.Source, Always: k.Rebuild == config.RebuildAlways})
 	}
 	return p
 }
@@ -51,7 +53,7 @@ func bootVM(a config.Arch) *pipeline.BootVM {
 		return nil
 	}
 	b := a.Boot
-	return &pipeline.BootVM{Queue: or(b.Queue, pipeline.BootQueuePrefix+a.Name), QEMU: b.QEMU,
+	return &pipeline.BootVM{Queue: b.Queue, QEMU: b.QEMU,
 		MemoryMiB: b.MemoryMiB, TimeLimit: b.TimeLimit, Accel: b.Accel, Args: b.KernelArgs}
 }
 
@@ -60,7 +62,7 @@ func bootVM(a config.Arch) *pipeline.BootVM {
 func WatchInputFor(cfg *config.Config, src string) WatchInput {
 	in := WatchInput{Source: src}
 	for _, s := range cfg.Streams {
-		if or(s.Source, onlySource(cfg)) != src {
+		if s.Source != src {
 			continue
 		}
 		in.Streams = append(in.Streams, WatchStream{Version: s.Version, Release: s.Release, Plan: PlanFor(cfg, s)})
@@ -91,7 +93,7 @@ func EnsureWatchSchedules(ctx context.Context, c client.Client, cfg *config.Conf
 		if every <= 0 {
 			every = config.DefaultPollInterval
 		}
-		if err := ensureSchedule(ctx, c, WatchScheduleID(s.Name), every, or(cfg.Temporal.TaskQueue, config.DefaultTaskQueue), in); err != nil {
+		if err := ensureSchedule(ctx, c, WatchScheduleID(s.Name), every, cfg.Temporal.TaskQueue, in); err != nil {
 			return err
 		}
 	}
@@ -180,34 +182,4 @@ func GetStatus(ctx context.Context, c client.Client, nvr string) (Status, error)
 		return Status{}, fmt.Errorf("status of %s: %w", nvr, err)
 	}
 	return s, nil
-}
-
-func onlySource(cfg *config.Config) string {
-	if len(cfg.Sources) == 1 {
-		return cfg.Sources[0].Name
-	}
-	return ""
-}
-
-func onlyRepo(cfg *config.Config) string {
-	if len(cfg.Stores.Repositories) == 1 {
-		return cfg.Stores.Repositories[0].Name
-	}
-	return ""
-}
-
-func or(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-func contains(s []string, x string) bool {
-	for _, y := range s {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/kabiforge/kabiforge/config"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
@@ -16,7 +18,7 @@ import (
 func (r *rebuild) rebuildKmods(names []string) {
 	n := r.in.Plan.KmodParallel
 	if n <= 0 {
-		n = DefaultKmodParallel
+		n = config.DefaultKmodParallel
 	}
 	sem := workflow.NewSemaphore(r.ctx, int64(n))
 	wg := workflow.NewWaitGroup(r.ctx)

@@ -5,23 +5,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabiforge/kabiforge/config"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
 )
 
-// Defaults of Timeouts.
-const (
-	DefaultBuildTimeout     = 12 * time.Hour
-	DefaultHeartbeatTimeout = 2 * time.Minute
-	DefaultActivityTimeout  = 30 * time.Minute
-	DefaultKmodParallel     = 8
-)
-
-func (t Timeouts) build() time.Duration     { return orDefault(t.Build, DefaultBuildTimeout) }
-func (t Timeouts) heartbeat() time.Duration { return orDefault(t.Heartbeat, DefaultHeartbeatTimeout) }
-func (t Timeouts) activity() time.Duration  { return orDefault(t.Activity, DefaultActivityTimeout) }
+func (t Timeouts) build() time.Duration     { return orDefault(t.Build, config.DefaultTimeLimit) }
+func (t Timeouts) heartbeat() time.Duration { return orDefault(t.Heartbeat, config.DefaultHeartbeat) }
+func (t Timeouts) activity() time.Duration {
+	return orDefault(t.Activity, config.DefaultActivityTimeout)
+}
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d <= 0 {
@@ -48,15 +44,6 @@ func lightCtx(ctx workflow.Context, t Timeouts, queue string) workflow.Context {
 		StartToCloseTimeout: t.activity(),
 		RetryPolicy:         retry,
 	})
-}
-
-// errorType returns the ApplicationError type inside err, "" when none.
-func errorType(err error) string {
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return app.Type()
-	}
-	return ""
 }
 
 // reason returns the message of the ApplicationError inside a workflow

@@ -1,10 +1,13 @@
 package workflows
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/pipeline"
@@ -232,7 +235,8 @@ func TestRebuildKernelBuildFailureFails(t *testing.T) {
 	if !w.env.IsWorkflowCompleted() || w.env.GetWorkflowError() == nil {
 		t.Fatal("workflow did not fail")
 	}
-	if errorType(w.env.GetWorkflowError()) != activities.ErrPackageBuild {
+	var app *temporal.ApplicationError
+	if !errors.As(w.env.GetWorkflowError(), &app) || app.Type() != activities.ErrPackageBuild {
 		t.Errorf("error %v", w.env.GetWorkflowError())
 	}
 	if n := len(w.builds); n != 2 {

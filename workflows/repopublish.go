@@ -3,6 +3,8 @@ package workflows
 import (
 	"time"
 
+	"github.com/kabiforge/kabiforge/config"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/kabiforge/kabiforge/activities"
@@ -36,8 +38,8 @@ func RepoPublish(ctx workflow.Context, st pipeline.RepoPublishState) error {
 	idle := orDefault(st.Idle, DefaultIdle)
 	ch := workflow.GetSignalChannel(ctx, pipeline.PublishSignal)
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: DefaultActivityTimeout,
-		HeartbeatTimeout:    orDefault(st.HeartbeatTimeout, DefaultHeartbeatTimeout),
+		StartToCloseTimeout: config.DefaultActivityTimeout,
+		HeartbeatTimeout:    orDefault(st.HeartbeatTimeout, config.DefaultHeartbeat),
 		RetryPolicy:         retry,
 	})
 	drain := func() {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabiforge/kabiforge/config"
+
 	"github.com/spf13/cobra"
 
 	"github.com/kabiforge/kabiforge/repo/modsign"
@@ -107,7 +109,7 @@ alongside; with --module-cert also SECURE-BOOT-KEY-<name>.der, installed by
 	f.StringVar(&baseURL, "base-url", "", "URL clients use for the repository (default: file:// URL of a dir store; none for s3)")
 	f.StringArrayVar(&remove, "remove", nil, "NEVRA to remove (name-[epoch:]version-release.arch); repeatable")
 	f.IntVar(&keepKernels, "keep-kernels", 0, "keep the newest N kernels per architecture and the kmods they satisfy (0: keep all)")
-	f.DurationVar(&window, "window", time.Hour, "how long replaced metadata and packages stay readable")
+	f.DurationVar(&window, "window", config.DefaultWindow, "how long replaced metadata and packages stay readable")
 	f.BoolVar(&noSign, "no-sign", false, "upload packages as they are (already signed)")
 	f.BoolVar(&noRelease, "no-release", false, "do not build the NAME-release package")
 	pass.register(cmd)

@@ -36,6 +36,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/kabiforge/kabiforge/config"
+
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
@@ -124,7 +126,7 @@ func New(s store.Store, cfg Config) (*Publisher, error) {
 		return nil, errors.New("publish: a signer is required (repo_gpgcheck clients need repomd.xml.asc)")
 	}
 	if cfg.Window <= 0 {
-		cfg.Window = time.Hour
+		cfg.Window = config.DefaultWindow
 	}
 	if cfg.MaxSignatures <= 0 {
 		cfg.MaxSignatures = 8
