@@ -16,6 +16,7 @@ package config
 import (
 	"time"
 
+	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/kabi"
 )
 
@@ -243,17 +244,6 @@ type Kmod struct {
 	Streams []string `yaml:"streams"`
 }
 
-// GateCondition is a reason to hold a kernel for an operator's approval.
-type GateCondition string
-
-// Gate conditions.
-const (
-	GateKmodFailed        GateCondition = "kmod-failed"        // a kmod failed to rebuild
-	GateStablelistChanged GateCondition = "stablelist-changed" // a stablelisted symbol changed
-	GateKabiChanged       GateCondition = "kabi-changed"       // any exported symbol's CRC changed
-	GateAlways            GateCondition = "always"             // every kernel
-)
-
 // GateAction is what happens when the gate's timeout expires.
 type GateAction string
 
@@ -267,21 +257,11 @@ const (
 type Gate struct {
 	// On lists the conditions that hold a kernel. Default kmod-failed, stablelist-changed.
 	// An explicit empty list never holds.
-	On []GateCondition `yaml:"on"`
+	On []pipeline.GateCondition `yaml:"on"`
 	// Timeout, if set, ends the wait with TimeoutAction. Default: wait forever.
 	Timeout time.Duration `yaml:"timeout"`
 	// TimeoutAction is approve or reject; required with Timeout.
 	TimeoutAction GateAction `yaml:"timeout_action"`
-}
-
-// Holds reports whether c is one of the gate's conditions.
-func (g Gate) Holds(c GateCondition) bool {
-	for _, o := range g.On {
-		if o == c || o == GateAlways {
-			return true
-		}
-	}
-	return false
 }
 
 // Signing names the key that signs packages and repository metadata.

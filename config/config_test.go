@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kabiforge/kabiforge/pipeline"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -31,7 +32,7 @@ func TestDefaultsRunDevWithNoFile(t *testing.T) {
 			Boot: Boot{Queue: "boot-x86_64", QEMU: "qemu-system-x86_64", MemoryMiB: 512, TimeLimit: time.Minute, Accel: AccelTCG, KernelArgs: []string{}}}}},
 		{"builder", c.Builder.Kind, BuilderRPMBuild},
 		{"time limit", c.Builder.TimeLimit, 12 * time.Hour},
-		{"gate", c.Gate, Gate{On: []GateCondition{GateKmodFailed, GateStablelistChanged}}},
+		{"gate", c.Gate, Gate{On: []pipeline.GateCondition{pipeline.GateKmodFailed, pipeline.GateStablelistChanged}}},
 		{"signing", c.Signing, Signing{Key: "kabiforge-data/keys/signing.asc", Generate: true,
 			ModuleKey: "kabiforge-data/keys/module-signing.pem", ModuleCert: "kabiforge-data/keys/module-signing.der"}},
 		{"artifacts", c.Stores.Artifacts, "dir://kabiforge-data/artifacts"},
@@ -130,7 +131,7 @@ gate: {on: []}
 	if k := c.Kmods[0]; k.Package != "kmod-e1000e" || k.Rebuild != RebuildAlways {
 		t.Errorf("kmod = %+v", k)
 	}
-	if c.Gate.On == nil || len(c.Gate.On) != 0 || c.Gate.Holds(GateKmodFailed) {
+	if c.Gate.On == nil || len(c.Gate.On) != 0 || slices.Contains(c.Gate.On, pipeline.GateKmodFailed) {
 		t.Errorf("explicit empty gate.on must never hold: %#v", c.Gate.On)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // Default values.
@@ -141,7 +143,7 @@ func (c *Config) fillBuild() {
 		}
 	}
 	if c.Gate.On == nil {
-		c.Gate.On = []GateCondition{GateKmodFailed, GateStablelistChanged}
+		c.Gate.On = []pipeline.GateCondition{pipeline.GateKmodFailed, pipeline.GateStablelistChanged}
 	}
 }
 

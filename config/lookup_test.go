@@ -26,24 +26,3 @@ func TestLookups(t *testing.T) {
 		t.Errorf("BuildsFor wrong: %+v %+v", k, b)
 	}
 }
-
-func TestGateHolds(t *testing.T) {
-	def := Default().Gate
-	always := Gate{On: []GateCondition{GateAlways}}
-	tests := []struct {
-		g    Gate
-		c    GateCondition
-		want bool
-	}{
-		{def, GateKmodFailed, true},
-		{def, GateStablelistChanged, true},
-		{def, GateKabiChanged, false},
-		{always, GateKabiChanged, true},
-		{Gate{On: []GateCondition{}}, GateKmodFailed, false},
-	}
-	for _, tt := range tests {
-		if got := tt.g.Holds(tt.c); got != tt.want {
-			t.Errorf("%v.Holds(%s) = %v, want %v", tt.g.On, tt.c, got, tt.want)
-		}
-	}
-}

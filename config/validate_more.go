@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 // minPoll is the shortest poll interval accepted: listing a large upstream
@@ -78,9 +80,12 @@ func (c *Config) validateKmods(ps *problems) {
 
 func (c *Config) validateGate(ps *problems) {
 	g := c.Gate
-	conds := []string{string(GateKmodFailed), string(GateStablelistChanged), string(GateKabiChanged), string(GateAlways)}
+	var conds []string
+	for _, c := range pipeline.GateConditions {
+		conds = append(conds, string(c))
+	}
 	for i, on := range g.On {
-		if !slices.Contains(conds, string(on)) {
+		if !slices.Contains(pipeline.GateConditions, on) {
 			ps.add(fmt.Sprintf("gate.on[%d]", i), "%q is not a gate condition; use %s", on, oneOf(conds...))
 		}
 	}

@@ -149,16 +149,3 @@ func binaryRPMs(as []pipeline.Artifact) []pipeline.Artifact {
 	}
 	return out
 }
-
-// bootGateReasons are the arches whose kernel did not boot: these hold the
-// gate whatever its policy, since publishing a kernel that does not boot
-// makes users' machines unbootable.
-func (r *rebuild) bootGateReasons() []string {
-	var why []string
-	for _, arch := range r.in.Plan.Arches {
-		if u := r.st.Boot[arch.Name]; u.State == BootNoBoot {
-			why = append(why, fmt.Sprintf("kernel %s does not boot on %s: %s", r.vr, arch.Name, u.Reason))
-		}
-	}
-	return why
-}

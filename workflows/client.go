@@ -22,12 +22,9 @@ func PlanFor(cfg *config.Config, stream config.Stream) Plan {
 	p := Plan{Source: stream.Source, Stream: stream.Name,
 		Repository: stream.Repository, KmodParallel: cfg.Builder.KmodParallel,
 		KabiPolicy:   stream.KabiPolicy,
-		Gate:         Gate{Timeout: cfg.Gate.Timeout, TimeoutAction: string(cfg.Gate.TimeoutAction)},
+		Gate:         Gate{On: cfg.Gate.On, Timeout: cfg.Gate.Timeout, TimeoutAction: string(cfg.Gate.TimeoutAction)},
 		Timeouts:     Timeouts{Build: cfg.Builder.TimeLimit, Heartbeat: cfg.Builder.HeartbeatTimeout},
 		ControlQueue: cfg.Temporal.TaskQueue, ConfigHash: activities.ConfigHash(cfg)}
-	for _, c := range cfg.Gate.On {
-		p.Gate.On = append(p.Gate.On, string(c))
-	}
 	if r, ok := cfg.Repository(p.Repository); ok {
 		p.RepoURL = r.BaseURL
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/pipeline"
 )
 
 func TestPlanForTakesEverythingFromTheConfiguration(t *testing.T) {
@@ -45,7 +46,7 @@ stores:
 	if len(p.Kmods) != 1 || p.Kmods[0].Name != "e1000e" || !p.Kmods[0].Always || p.Kmods[0].Package != "kmod-e1000e" || p.Kmods[0].Source != "elrepo" {
 		t.Errorf("el8 kmods %+v", p.Kmods)
 	}
-	if p.Gate.Timeout != 24*time.Hour || p.Gate.TimeoutAction != "reject" || !slices.Equal(p.Gate.On, []string{GateKabiChanged}) {
+	if p.Gate.Timeout != 24*time.Hour || p.Gate.TimeoutAction != "reject" || !slices.Equal(p.Gate.On, []pipeline.GateCondition{pipeline.GateKabiChanged}) {
 		t.Errorf("gate %+v", p.Gate)
 	}
 	in := WatchInputFor(cfg, "up")

@@ -198,7 +198,7 @@ func (in rebuildInputs) run(t *testing.T, parent, name string, crashes bool) reb
 		t.Fatal(err)
 	}
 	plan := workflows.Plan{Source: "upstream", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: spec.BuildQueue}},
-		Repository: repoName, ControlQueue: spec.Queue, Gate: workflows.Gate{On: []string{workflows.GateKmodFailed}}, Kmods: in.kmods,
+		Repository: repoName, ControlQueue: spec.Queue, Gate: workflows.Gate{On: []pipeline.GateCondition{pipeline.GateKmodFailed}}, Kmods: in.kmods,
 		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 3 * time.Second, Activity: 5 * time.Minute}}
 
 	w := startWorker(t, spec)

@@ -102,7 +102,7 @@ func startPipeline(t *testing.T) *livePipeline {
 	}
 	p.plan = workflows.Plan{Source: "upstream", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: "build-x86_64-e2e"}},
 		Repository: repoName, RepoURL: "file://" + p.repoDir + "/", ControlQueue: queue, KmodParallel: 2,
-		Gate:     workflows.Gate{On: []string{workflows.GateKmodFailed, workflows.GateStablelistChanged}},
+		Gate:     workflows.Gate{On: []pipeline.GateCondition{pipeline.GateKmodFailed, pipeline.GateStablelistChanged}},
 		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 30 * time.Second, Activity: 5 * time.Minute}, ConfigHash: "e2e"}
 	for _, k := range demo.Kmods(kernelA) {
 		p.plan.Kmods = append(p.plan.Kmods, pipeline.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})

@@ -175,7 +175,7 @@ func (w *world) plan() Plan {
 	}
 	return Plan{Source: "upstream", Stream: "el8", Arches: []Arch{{Name: "x86_64", Queue: "build-x86_64"}},
 		Repository: "kabiforge", RepoURL: "http://repo/", ControlQueue: "kabiforge", KmodParallel: 2,
-		Gate: Gate{On: []string{GateKmodFailed, GateStablelistChanged}},
+		Gate: Gate{On: []pipeline.GateCondition{pipeline.GateKmodFailed, pipeline.GateStablelistChanged}},
 		Kmods: []pipeline.KmodSpec{{Name: "stabledrv", Package: "kmod-stabledrv", Source: "upstream"},
 			{Name: "fragiledrv", Package: "kmod-fragiledrv", Source: "upstream"},
 			{Name: "tunabledrv", Package: "kmod-tunabledrv", Source: "upstream"}}}

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -9,38 +8,22 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 )
 
-// Gate conditions (config.GateCondition values).
-const (
-	GateKmodFailed        = "kmod-failed"
-	GateStablelistChanged = "stablelist-changed"
-	GateKabiChanged       = "kabi-changed"
-	GateAlways            = "always"
-)
-
-// gateReasons says why the kernel must wait for an operator, per policy.
-func (r *rebuild) gateReasons() []string {
-	on := r.in.Plan.Gate.On
-	why := r.bootGateReasons()
-	if slices.Contains(on, GateAlways) {
-		why = append(why, "every kernel waits for approval (gate: always)")
-	}
-	if slices.Contains(on, GateKmodFailed) {
-		for _, k := range r.in.Plan.Kmods {
-			if u := r.st.Kmods[k.Name]; u.State == pipeline.StateFailed {
-				why = append(why, "kmod "+k.Name+" failed: "+u.Reason)
-			}
+// gateFacts collects what the gate decides on from the rebuild's state.
+func (r *rebuild) gateFacts() pipeline.GateFacts {
+	f := pipeline.GateFacts{KernelNVR: r.vr, NoBoot: map[string]string{}, Held: r.st.Kabi.Held,
+		StablelistChanged: r.st.Kabi.StablelistChanged, KabiChanged: r.st.Kabi.Changed + r.st.Kabi.Removed}
+	for _, arch := range r.in.Plan.Arches {
+		f.Arches = append(f.Arches, arch.Name)
+		if u := r.st.Boot[arch.Name]; u.State == BootNoBoot {
+			f.NoBoot[arch.Name] = u.Reason
 		}
 	}
-	for _, h := range r.st.Kabi.Held {
-		why = append(why, "kABI policy holds kmod "+h)
+	for _, k := range r.in.Plan.Kmods {
+		if u := r.st.Kmods[k.Name]; u.State == pipeline.StateFailed {
+			f.Failed = append(f.Failed, pipeline.KmodFailure{Name: k.Name, Reason: u.Reason})
+		}
 	}
-	if slices.Contains(on, GateStablelistChanged) && len(r.st.Kabi.StablelistChanged) > 0 {
-		why = append(why, "stablelisted symbols changed: "+joinMax(r.st.Kabi.StablelistChanged, 10))
-	}
-	if slices.Contains(on, GateKabiChanged) && r.st.Kabi.Changed+r.st.Kabi.Removed > 0 {
-		why = append(why, "kABI changed")
-	}
-	return why
+	return f
 }
 
 // gate holds the kernel while gateReasons has any, until approve or reject
@@ -56,7 +39,7 @@ func (r *rebuild) gate() (done bool, res RebuildResult, err error) {
 		deadline = workflow.Now(r.ctx).Add(t)
 	}
 	for {
-		why := r.gateReasons()
+		why := pipeline.GateReasons(r.in.Plan.Gate.On, r.gateFacts())
 		r.st.Gate = why
 		if len(why) == 0 {
 			return false, RebuildResult{}, nil
@@ -104,18 +87,4 @@ func (r *rebuild) gate() (done bool, res RebuildResult, err error) {
 			}
 		}
 	}
-}
-
-func joinMax(s []string, n int) string {
-	out := ""
-	for i, x := range s {
-		if i == n {
-			return out + ", …"
-		}
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }

@@ -38,7 +38,7 @@ type Arch struct {
 type Gate struct {
 	// On lists the conditions that hold a kernel: kmod-failed,
 	// stablelist-changed, kabi-changed, always.
-	On []string `json:"on"`
+	On []pipeline.GateCondition `json:"on"`
 	// Timeout, if set, ends the wait with TimeoutAction (approve or reject).
 	Timeout       time.Duration `json:"timeout,omitempty"`
 	TimeoutAction string        `json:"timeout_action,omitempty"`
