@@ -20,7 +20,7 @@ const (
 )
 
 // notBootTested is what status says of a kmod only checked by CRCs.
-const notBootTested = "CRC-compatible, not boot-tested"
+const notBootTested = "not boot-tested"
 
 // BootUnit is one arch's boot test in Status.
 type BootUnit struct {

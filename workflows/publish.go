@@ -19,34 +19,43 @@ type toPublish struct {
 	upstream *pipeline.Fetched
 }
 
-// signAndPublish signs the new packages and hands them to RepoPublish,
-// then waits for its answer.
-func (r *rebuild) signAndPublish() (RebuildResult, error) {
-	var a *activities.Activities
-	var items []toPublish
-	for _, arch := range r.in.Plan.Arches {
-		b := r.kernel[arch.Name]
-		f := r.fetched
+// publishSet decides what a rebuild publishes: every arch's kernel
+// packages, and the packages of each kmod built for this kernel, unless it
+// failed or was excluded at the gate (those come back in excluded, in plan
+// order). Kmods kept from an earlier build are already published.
+func publishSet(plan Plan, kernel map[string]pipeline.BuildOutput, fetched pipeline.Fetched,
+	states map[string]Unit, kmods map[string]*kmodWork) (items []toPublish, excluded []string) {
+	for _, arch := range plan.Arches {
+		b := kernel[arch.Name]
 		for _, p := range b.RPMs {
-			items = append(items, toPublish{rpm: p, build: b, kind: pipeline.KindKernel, arch: arch.Name, upstream: &f})
+			items = append(items, toPublish{rpm: p, build: b, kind: pipeline.KindKernel, arch: arch.Name, upstream: &fetched})
 		}
 	}
-	var excluded []string
-	for _, k := range r.in.Plan.Kmods {
-		w := r.kmods[k.Name]
-		switch r.st.Kmods[k.Name].State {
+	for _, k := range plan.Kmods {
+		switch states[k.Name].State {
 		case pipeline.StateExcluded, pipeline.StateFailed:
 			excluded = append(excluded, k.Name)
 			continue
 		}
-		for _, arch := range r.in.Plan.Arches {
-			if b, ok := w.built[arch.Name]; ok {
-				for _, p := range b.RPMs {
-					items = append(items, toPublish{rpm: p, build: b, kind: pipeline.KindKmod, kmod: k.Name, arch: arch.Name, upstream: w.upstream})
-				}
+		w := kmods[k.Name]
+		for _, arch := range plan.Arches {
+			b, ok := w.built[arch.Name]
+			if !ok {
+				continue
+			}
+			for _, p := range b.RPMs {
+				items = append(items, toPublish{rpm: p, build: b, kind: pipeline.KindKmod, kmod: k.Name, arch: arch.Name, upstream: w.upstream})
 			}
 		}
 	}
+	return items, excluded
+}
+
+// signAndPublish signs the new packages and hands them to RepoPublish,
+// then waits for its answer.
+func (r *rebuild) signAndPublish() (RebuildResult, error) {
+	var a *activities.Activities
+	items, excluded := publishSet(r.in.Plan, r.kernel, r.fetched, r.st.Kmods, r.kmods)
 
 	r.stage(pipeline.StageSigning)
 	in := pipeline.SignInput{}

@@ -178,22 +178,19 @@ func (r *rebuild) analyze() error {
 			}
 			w.published[arch.Name] = v.Published
 			u := r.st.Kmods[v.Name]
-			switch {
-			case v.Published == nil:
-				w.rebuild, u.Reason = true, "no published build"
-			case !v.Compatible:
-				w.rebuild, u.Reason = true, "kABI broke: "+strings.Join(v.Breaks, ", ")
-				u.Breaks, u.Greylist = append(u.Breaks, v.Breaks...), max(u.Greylist, v.Greylist)
+			if why := pipeline.RebuildReason(w.spec, v); why != "" {
+				w.rebuild, u.Reason = true, why
+			}
+			if v.Published != nil || v.Compatible {
+				u.Greylist = max(u.Greylist, v.Greylist)
+			}
+			if v.Published != nil && !v.Compatible {
+				u.Breaks = append(u.Breaks, v.Breaks...)
 				r.broken = true
 				k.Broken = append(k.Broken, v.Name)
 				if v.HoldsGate() {
 					k.Held = append(k.Held, v.Name+" on "+arch.Name+": "+strings.Join(v.Breaks, ", "))
 				}
-			case w.spec.Always:
-				w.rebuild, u.Reason = true, "rebuild policy always"
-			}
-			if v.Compatible {
-				u.Greylist = max(u.Greylist, v.Greylist)
 			}
 			r.st.Kmods[v.Name] = u
 		}
@@ -203,7 +200,7 @@ func (r *rebuild) analyze() error {
 	}
 	for _, k := range r.in.Plan.Kmods {
 		if !r.kmods[k.Name].rebuild {
-			r.st.setKmod(k.Name, pipeline.StateCompatible, notBootTested+" with "+r.vr)
+			r.st.setKmod(k.Name, pipeline.StateCompatible, "CRC-compatible with "+r.vr+", "+notBootTested)
 		}
 	}
 	r.memo()
