@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -130,47 +129,19 @@ func (a *Activities) loadKernel(ctx context.Context, rpms []pipeline.Artifact, d
 	return kernelABI(paths)
 }
 
-// kernelABI reads a kernel's ABI from its packages one by one: the symbols
-// of every package that carries them (kernel-core's Provides first) and the
-// stablelist of kernel-abi-stablelists. It stands in for kabi.LoadKernel on a
-// directory, which refuses a whole build because the "kernel" package's
-// ISA Provides "kernel(x86-64) = <version>" does not parse as a symbol.
+// kernelABI reads a kernel's ABI from its packages (kabi.KernelFromRPMs).
 func kernelABI(paths []string) (*kabi.ABI, error) {
-	var abi *kabi.ABI
-	var list *kabi.Stablelist
-	var firstErr error
+	var pkgs []*rpm.Package
 	for _, path := range paths {
 		p, err := rpm.Open(path)
 		if err != nil {
 			return nil, badInput(fmt.Errorf("read %s: %w", filepath.Base(path), err))
 		}
-		if l, ok, err := kabi.StablelistFromRPM(p); err == nil && ok {
-			list = l
-			continue
-		}
-		k, ok, err := kabi.KernelFromRPM(p)
-		if err != nil && firstErr == nil {
-			firstErr = fmt.Errorf("read kernel ABI from %s: %w", filepath.Base(path), err)
-		}
-		if err != nil || !ok {
-			continue
-		}
-		if abi == nil {
-			abi = k
-			continue
-		}
-		if err := abi.Merge(k); err != nil {
-			return nil, badInput(err)
-		}
+		pkgs = append(pkgs, p)
 	}
-	if abi == nil {
-		if firstErr == nil {
-			firstErr = errors.New("no package carries kernel symbols")
-		}
-		return nil, badInput(firstErr)
-	}
-	if list != nil {
-		abi.SetStablelist(list)
+	abi, err := kabi.KernelFromRPMs(pkgs)
+	if err != nil {
+		return nil, badInput(fmt.Errorf("kernel ABI: %w", err))
 	}
 	return abi, nil
 }

@@ -78,25 +78,10 @@ func provides(p *rpm.Package, req rpm.Dep) bool {
 		return slices.ContainsFunc(p.Files, func(f rpm.File) bool { return f.Path == req.Name })
 	}
 	self := rpm.Dep{Name: p.NEVRA.Name, Flags: rpm.EQ, Epoch: p.NEVRA.Epoch, Version: p.NEVRA.Version, Release: p.NEVRA.Release}
-	if satisfies(self, req) {
+	if rpm.Overlaps(self, req) {
 		return true
 	}
-	return slices.ContainsFunc(p.Provides, func(prov rpm.Dep) bool { return satisfies(prov, req) })
-}
-
-// satisfies reports whether the provide prov meets the requirement req, by
-// rpm's rule for a provide of one version: unversioned on either side
-// matches; otherwise the comparison of the provided EVR with the required
-// one must agree with the requirement's sense.
-func satisfies(prov, req rpm.Dep) bool {
-	if prov.Name != req.Name {
-		return false
-	}
-	if req.Flags == 0 || prov.Flags == 0 || prov.Flags != rpm.EQ {
-		return true
-	}
-	c := rpm.CompareEVR(prov.Epoch, prov.Version, prov.Release, req.Epoch, req.Version, req.Release)
-	return c == 0 && req.Flags&rpm.EQ != 0 || c < 0 && req.Flags&rpm.LT != 0 || c > 0 && req.Flags&rpm.GT != 0
+	return slices.ContainsFunc(p.Provides, func(prov rpm.Dep) bool { return rpm.Overlaps(prov, req) })
 }
 
 // buildRequires returns the BuildRequires recorded in a source package,

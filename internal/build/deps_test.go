@@ -7,29 +7,6 @@ import (
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
-func TestSatisfiesComparesLikeRpm(t *testing.T) {
-	prov := rpm.Dep{Name: "kernel-devel", Flags: rpm.EQ, Version: "4.18.0", Release: "80.el8"}
-	for _, tc := range []struct {
-		req  rpm.Dep
-		want bool
-	}{
-		{rpm.Dep{Name: "kernel-devel"}, true},
-		{rpm.Dep{Name: "kernel-core"}, false},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.EQ, Version: "4.18.0", Release: "80.el8"}, true},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.EQ, Version: "4.18.0", Release: "80.1.2.el8_0"}, false},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.EQ, Version: "4.18.0"}, true}, // no release: any
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.GT | rpm.EQ, Version: "4.18.0", Release: "79.el8"}, true},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.GT, Version: "4.18.0", Release: "80.el8"}, false},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.LT, Version: "4.18.0", Release: "147.el8"}, true},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.LT | rpm.EQ, Version: "4.18.0", Release: "80.el8"}, true},
-		{rpm.Dep{Name: "kernel-devel", Flags: rpm.GT | rpm.EQ, Epoch: "1", Version: "1.0"}, false},
-	} {
-		if got := satisfies(prov, tc.req); got != tc.want {
-			t.Errorf("%s satisfies %s = %v, want %v", prov, tc.req, got, tc.want)
-		}
-	}
-}
-
 func TestResolveUsesHostProvidesAndReportsTheRest(t *testing.T) {
 	ix := &repoIndex{pkgs: []*rpm.Package{
 		{NEVRA: rpm.NEVRA{Name: "kernel-devel", Version: "4.18.0", Release: "80.el8", Arch: "x86_64"}},

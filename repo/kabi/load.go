@@ -3,6 +3,7 @@ package kabi
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,9 +86,8 @@ func rpmsIn(dir string) ([]*rpm.Package, error) {
 
 // LoadKernel reads a kernel's ABI from path, which may be a Module.symvers
 // or Module.kabi_<arch> file (compressed or not), a kernel RPM (see
-// KernelFromRPM), or a directory of RPMs: the Provides of all its packages
-// together, or when none has any, the first symbol table in a payload. A
-// kernel-abi-stablelists package in the directory supplies the stablelist.
+// KernelFromRPM), or a directory of one build's RPMs (see KernelFromRPMs,
+// which the pipeline's analysis uses too).
 func LoadKernel(path string) (*ABI, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -125,7 +125,21 @@ func kernelFromDir(dir string) (*ABI, error) {
 	if err != nil {
 		return nil, err
 	}
-	abi := NewABI(dir)
+	abi, err := KernelFromRPMs(pkgs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	return abi, nil
+}
+
+// KernelFromRPMs reads a kernel's ABI from the packages of one build: the
+// symbols of every package that carries them (see KernelFromRPM: a symbol
+// table in the payload, else kernel(sym) Provides), merged, and the
+// stablelist of kernel-abi-stablelists. The ABI is named after the packages
+// its symbols came from. A package that cannot be read, or two that
+// disagree on a CRC, is an error naming the package.
+func KernelFromRPMs(pkgs []*rpm.Package) (*ABI, error) {
+	var abi *ABI
 	var names []string
 	var stable *Stablelist
 	for _, p := range pkgs {
@@ -133,34 +147,24 @@ func kernelFromDir(dir string) (*ABI, error) {
 			return nil, err
 		} else if ok {
 			stable = l
+			continue
 		}
-		needs, err := symbolDeps(p.Provides)
+		k, ok, err := KernelFromRPM(p)
 		if err != nil {
-			return nil, fmt.Errorf("%s: Provides: %w", p.NEVRA, err)
+			return nil, err
 		}
-		if len(needs) > 0 {
-			names = append(names, p.NEVRA.String())
+		if !ok {
+			continue
 		}
-		for _, n := range needs {
-			if err := abi.Add(Symbol{Name: n.Name, CRC: n.CRC}); err != nil {
-				return nil, fmt.Errorf("%s: Provides: %w", p.NEVRA, err)
-			}
-		}
-	}
-	if abi.Len() == 0 {
-		for _, p := range pkgs {
-			one, ok, err := KernelFromRPM(p)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				abi, names = one, []string{p.NEVRA.String()}
-				break
-			}
+		names = append(names, p.NEVRA.String())
+		if abi == nil {
+			abi = k
+		} else if err := abi.Merge(k); err != nil {
+			return nil, fmt.Errorf("%s: %w", p.NEVRA, err)
 		}
 	}
-	if abi.Len() == 0 {
-		return nil, fmt.Errorf("%s: no package has kernel(sym) Provides or a symbol table", dir)
+	if abi == nil {
+		return nil, errors.New("no package has kernel(sym) Provides or a symbol table")
 	}
 	abi.Name = strings.Join(names, "+")
 	if stable != nil {

@@ -156,44 +156,14 @@ func satisfies(provides, requires []repodata.Dep) bool {
 		if !strings.HasPrefix(req.Name, "kernel(") {
 			continue
 		}
-		if !slices.ContainsFunc(provides, func(pr repodata.Dep) bool { return provideMatches(pr, req) }) {
+		if !slices.ContainsFunc(provides, func(pr repodata.Dep) bool { return rpm.Overlaps(rpmDep(pr), rpmDep(req)) }) {
 			return false
 		}
 	}
 	return true
 }
 
-// provideMatches applies rpm's rule for one provide and one require, for
-// the exact-version provides kernels carry.
-func provideMatches(pr, req repodata.Dep) bool {
-	if pr.Name != req.Name {
-		return false
-	}
-	if req.Flags == "" || pr.Flags == "" {
-		return true
-	}
-	if pr.Flags != "EQ" {
-		return true // ranges on both sides: assume they overlap
-	}
-	c := rpm.CompareEVR(pr.Epoch, pr.Version, pr.Release, req.Epoch, req.Version, req.Release)
-	if strings.HasPrefix(pr.Version, "0x") || strings.HasPrefix(req.Version, "0x") {
-		if strings.EqualFold(pr.Version, req.Version) {
-			c = 0
-		} else {
-			c = 1
-		}
-	}
-	switch req.Flags {
-	case "EQ":
-		return c == 0
-	case "LT":
-		return c < 0
-	case "LE":
-		return c <= 0
-	case "GT":
-		return c > 0
-	case "GE":
-		return c >= 0
-	}
-	return false
+// rpmDep is an rpm-md dependency as rpm.Overlaps takes it.
+func rpmDep(d repodata.Dep) rpm.Dep {
+	return rpm.Dep{Name: d.Name, Flags: rpm.ParseFlags(d.Flags), Epoch: d.Epoch, Version: d.Version, Release: d.Release}
 }

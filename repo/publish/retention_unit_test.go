@@ -64,24 +64,3 @@ func TestRetainPerArch(t *testing.T) {
 		t.Error("Kernels 0 should keep everything")
 	}
 }
-
-func TestProvideMatches(t *testing.T) {
-	for _, tc := range []struct {
-		pr, req repodata.Dep
-		want    bool
-	}{
-		{sym("a", "0x1"), sym("a", "0x1"), true},
-		{sym("a", "0xAB"), sym("a", "0xab"), true},
-		{sym("a", "0x1"), sym("a", "0x2"), false},
-		{sym("a", "0x1"), sym("b", "0x1"), false},
-		{sym("a", "0x1"), repodata.Dep{Name: "kernel(a)"}, true},
-		{repodata.Dep{Name: "kernel(a)"}, sym("a", "0x1"), true},
-		{repodata.Dep{Name: "k", Flags: "EQ", Version: "2"}, repodata.Dep{Name: "k", Flags: "GE", Version: "1"}, true},
-		{repodata.Dep{Name: "k", Flags: "EQ", Version: "1"}, repodata.Dep{Name: "k", Flags: "GT", Version: "1"}, false},
-		{repodata.Dep{Name: "k", Flags: "EQ", Version: "1"}, repodata.Dep{Name: "k", Flags: "LT", Version: "2"}, true},
-	} {
-		if got := provideMatches(tc.pr, tc.req); got != tc.want {
-			t.Errorf("provide %+v, require %+v: %v, want %v", tc.pr, tc.req, got, tc.want)
-		}
-	}
-}

@@ -124,3 +124,38 @@ func makeDeps(names, versions []string, flags []uint32, requires bool) []Dep {
 func isPre(raw uint32) bool {
 	return raw&(sensePrereq|senseScriptPre|senseScriptPost) != 0
 }
+
+// ParseFlags reads a comparison as rpm-md writes it (EQ, LT, GT, LE, GE,
+// or "" for none); anything else is no comparison.
+func ParseFlags(s string) Flags {
+	for _, f := range []Flags{LT, GT, EQ, LT | EQ, GT | EQ} {
+		if f.String() == s {
+			return f
+		}
+	}
+	return 0
+}
+
+// Overlaps reports whether two dependencies of the same name overlap, by
+// rpm's rule (rpmdsCompare): a Provides satisfies a Requires exactly when
+// they overlap. A side with no comparison or no version matches any
+// version; otherwise the ranges are compared by CompareEVR (an empty
+// release matches any release). CRCs in kernel(sym) dependencies are
+// versions like any other: "0xAB" and "0xab" differ, as rpm says.
+func Overlaps(a, b Dep) bool {
+	if a.Name != b.Name {
+		return false
+	}
+	af, bf := a.Flags&(LT|GT|EQ), b.Flags&(LT|GT|EQ)
+	if af == 0 || bf == 0 || a.EVR() == "" || b.EVR() == "" {
+		return true
+	}
+	switch c := CompareEVR(a.Epoch, a.Version, a.Release, b.Epoch, b.Version, b.Release); {
+	case c < 0:
+		return af&GT != 0 || bf&LT != 0
+	case c > 0:
+		return af&LT != 0 || bf&GT != 0
+	default:
+		return af&bf != 0
+	}
+}
