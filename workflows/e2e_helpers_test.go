@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -181,4 +183,26 @@ func (p *livePipeline) repomd() []byte {
 		p.t.Fatal(err)
 	}
 	return data
+}
+
+// greylist counts, with rpm, cpio and comm, the kernel(sym) Requires of a
+// published package that the kernel-abi-stablelists package of kernel vr
+// does not list (module_layout aside): an independent count of what status
+// calls the kmod's greylist.
+func (p *livePipeline) greylist(rpmFile, vr string) int {
+	p.t.Helper()
+	lists, _ := filepath.Glob(filepath.Join(p.repoDir, "Packages", "*", "kernel-abi-stablelists-"+vr+".noarch.rpm"))
+	pkgs, _ := filepath.Glob(filepath.Join(p.repoDir, "Packages", "*", rpmFile))
+	if len(lists) != 1 || len(pkgs) != 1 {
+		p.t.Fatalf("published %s %v and stablelists %v: want one of each", rpmFile, pkgs, lists)
+	}
+	out, err := exec.Command("bash", "-c", `export LC_ALL=C
+comm -23 <(rpm -qp --nosignature --requires "$1" | sed -n 's/^kernel(\([^)]*\)).*/\1/p' | sort -u) \
+	<(rpm2cpio "$2" | cpio -i --quiet --to-stdout '*kabi_stablelist_*' | sed -n 's/^[[:space:]]\{1,\}//p' | sort -u) |
+	grep -cvx module_layout`, "sh", pkgs[0], lists[0]).Output()
+	n, convErr := strconv.Atoi(strings.TrimSpace(string(out)))
+	if convErr != nil { // grep -c exits 1 when it counts 0
+		p.t.Fatalf("greylist of %s: %v %v %q", rpmFile, err, convErr, out)
+	}
+	return n
 }

@@ -202,6 +202,16 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("installed:\n%s\nlacks %s", installed, w)
 		}
 	}
+	for _, nevra := range dnf.Installed(t) {
+		if name, _, ok := strings.Cut(nevra, "-"); ok && name == "kmod" {
+			kmod := strings.Split(strings.TrimPrefix(nevra, "kmod-"), "-")[0]
+			got, want := sb.Kmods[kmod].Greylist, p.greylist(nevra+".rpm", kernelB)
+			if got != want || (kmod == demo.FragileKmod && want == 0) {
+				t.Errorf("B: kmod %s greylist %d in status, rpm and comm count %d for %s", kmod, got, want, nevra)
+			}
+			t.Logf("B: kmod %s uses %d greylisted symbols", kmod, got)
+		}
+	}
 	p.checkHistory("kernel/" + kernelA)
 	p.checkHistory("kernel/" + kernelB)
 	p.checkHistory("build/kernel-" + kernelB + "/x86_64")
