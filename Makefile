@@ -49,5 +49,9 @@ test-short:
 bench: tools
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
 
+# Every fuzz target for FUZZTIME each (default 30s); see scripts/fuzz.sh.
+fuzz:
+	bash scripts/fuzz.sh
+
 clean:
 	rm -rf $(BIN) kabiforge-data

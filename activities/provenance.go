@@ -47,13 +47,22 @@ func readProvenance(ctx context.Context, st store.Store) ([]pipeline.Provenance,
 		if err != nil {
 			return nil, infra("read "+info.Key, err)
 		}
-		var p pipeline.Provenance
-		if err := json.Unmarshal(data, &p); err != nil {
-			return nil, badInput(fmt.Errorf("provenance %s: %w", info.Key, err))
+		p, err := decodeProvenance(info.Key, data)
+		if err != nil {
+			return nil, badInput(err)
 		}
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// decodeProvenance decodes the provenance record stored at key.
+func decodeProvenance(key string, data []byte) (pipeline.Provenance, error) {
+	var p pipeline.Provenance
+	if err := json.Unmarshal(data, &p); err != nil {
+		return pipeline.Provenance{}, fmt.Errorf("provenance %s: %w", key, err)
+	}
+	return p, nil
 }
 
 // rpmArch returns the arch of an RPM file name (name-v-r.arch.rpm).

@@ -23,7 +23,7 @@ type kmodCase struct {
 }
 
 // renderSpec fills the spec template testdata/<name> with data.
-func renderSpec(t *testing.T, name string, data any) string {
+func renderSpec(t testing.TB, name string, data any) string {
 	t.Helper()
 	tmpl, err := template.ParseFiles(filepath.Join("testdata", name))
 	if err != nil {

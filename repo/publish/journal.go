@@ -156,14 +156,23 @@ func readJournal(ctx context.Context, s store.Store) (*Journal, string, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", JournalKey, err)
 	}
-	j := &Journal{}
-	if err := json.Unmarshal(b, j); err != nil {
+	j, err := decodeJournal(b)
+	if err != nil {
 		return nil, "", fmt.Errorf("read %s: %w", JournalKey, err)
 	}
 	if info.Version == "" {
 		return nil, "", fmt.Errorf("read %s: store gave no version", JournalKey)
 	}
 	return j, info.Version, nil
+}
+
+// decodeJournal decodes a journal as updateJournal writes it.
+func decodeJournal(b []byte) (*Journal, error) {
+	j := &Journal{}
+	if err := json.Unmarshal(b, j); err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 // updateJournal applies change to the journal with a compare-and-swap,

@@ -76,7 +76,13 @@ func readCache(dir, primary string) ([]*Package, bool) {
 		return nil, false
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 256<<10)
+	return decodeCache(bufio.NewReaderSize(f, 256<<10), primary)
+}
+
+// decodeCache decodes a cache file's content (see saveCache) if its first
+// line is the primary checksum; anything else, and records primary.xml
+// could not hold, is no cache.
+func decodeCache(r *bufio.Reader, primary string) ([]*Package, bool) {
 	key, err := r.ReadString('\n')
 	if err != nil || strings.TrimSuffix(key, "\n") != primary {
 		return nil, false
@@ -89,7 +95,7 @@ func readCache(dir, primary string) ([]*Package, bool) {
 		if err == io.EOF {
 			return pkgs, true
 		}
-		if err != nil {
+		if err != nil || p.check() != nil {
 			return nil, false
 		}
 		pkgs = append(pkgs, p)

@@ -195,11 +195,8 @@ func (x *xmlPrimaryPackage) pkg() (*Package, error) {
 	if x.Type != "rpm" {
 		return nil, fmt.Errorf("type %q, want \"rpm\"", x.Type)
 	}
-	if x.Name == "" || x.Arch == "" || x.Version == nil || x.Version.Ver == "" || x.Location == nil || x.Location.Href == "" {
+	if x.Version == nil || x.Location == nil {
 		return nil, fmt.Errorf("%q lacks name, arch, version or location", x.Name)
-	}
-	if x.Checksum.Type == "" || x.Checksum.Value == "" {
-		return nil, fmt.Errorf("%s: no checksum", x.Name)
 	}
 	f := &x.Format
 	p := &Package{
@@ -212,6 +209,9 @@ func (x *xmlPrimaryPackage) pkg() (*Package, error) {
 		Provides: deps(f.Provides), Requires: deps(f.Requires), Conflicts: deps(f.Conflicts), Obsoletes: deps(f.Obsoletes),
 		Suggests: deps(f.Suggests), Enhances: deps(f.Enhances), Recommends: deps(f.Recommends), Supplements: deps(f.Supplements),
 		Files: files(f.Files),
+	}
+	if err := p.check(); err != nil {
+		return nil, err
 	}
 	nums := []struct {
 		name string
@@ -234,6 +234,18 @@ func (x *xmlPrimaryPackage) pkg() (*Package, error) {
 		*n.dst = v
 	}
 	return p, nil
+}
+
+// check reports a record that lacks what every package entry of primary.xml
+// must have: name, arch, version, location and checksum.
+func (p *Package) check() error {
+	if p.Name == "" || p.Arch == "" || p.Version == "" || p.Location == "" {
+		return fmt.Errorf("%q lacks name, arch, version or location", p.Name)
+	}
+	if p.ChecksumType == "" || p.Checksum == "" {
+		return fmt.Errorf("%s: no checksum", p.Name)
+	}
+	return nil
 }
 
 func deps(entries []xmlEntry) []Dep {
