@@ -13,23 +13,39 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // An s3 source lists the *.src.rpm objects under its prefix of a real
-// S3-protocol server (gofakes3, in process) and fetches them.
+// S3-protocol server and fetches them: on gofakes3 (in process) and on
+// versitygw.
 func TestS3Source(t *testing.T) {
-	backend := s3mem.New()
-	if err := backend.CreateBucket("upstream"); err != nil {
-		t.Fatal(err)
+	for name, start := range map[string]func(t *testing.T) (endpoint, ak, sk, bucket string){
+		"gofakes3": func(t *testing.T) (string, string, string, string) {
+			backend := s3mem.New()
+			if err := backend.CreateBucket("upstream"); err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(gofakes3.New(backend).Server())
+			t.Cleanup(srv.Close)
+			return srv.URL, "ak", "sk", "upstream"
+		},
+		"versitygw": func(t *testing.T) (string, string, string, string) { return testutil.StartVersityGW(t) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			endpoint, ak, sk, bucket := start(t)
+			testS3Source(t, endpoint, ak, sk, bucket)
+		})
 	}
-	srv := httptest.NewServer(gofakes3.New(backend).Server())
-	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "ak")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "sk")
+}
+
+func testS3Source(t *testing.T, endpoint, ak, sk, bucket string) {
+	t.Setenv("AWS_ACCESS_KEY_ID", ak)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
 	ctx := context.Background()
-	up, err := store.OpenS3(ctx, store.S3Config{Bucket: "upstream", Endpoint: srv.URL, Region: "us-east-1", PathStyle: true})
+	up, err := store.OpenS3(ctx, store.S3Config{Bucket: bucket, Endpoint: endpoint, Region: "us-east-1", PathStyle: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,8 +67,8 @@ func TestS3Source(t *testing.T) {
 	}
 	up.Put(ctx, "srpms/el8/README", strings.NewReader("not a package"))
 
-	cfg := config.Source{Name: "s3", URL: "s3://upstream/srpms"}
-	src := newSource(t, cfg, Options{S3: config.S3{Endpoint: srv.URL, Region: "us-east-1", PathStyle: true}})
+	cfg := config.Source{Name: "s3", URL: "s3://" + bucket + "/srpms"}
+	src := newSource(t, cfg, Options{S3: config.S3{Endpoint: endpoint, Region: "us-east-1", PathStyle: true}})
 	pkgs := list(t, src)
 	var got []string
 	for _, p := range pkgs {

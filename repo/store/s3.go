@@ -56,6 +56,8 @@ type S3Config struct {
 // Implemented gets ErrUnsupported and nothing is written.
 type S3 struct {
 	client    *s3.Client
+	endpoint  string // for errors: the server's URL, or "AWS"
+	probe     probe
 	bucket    string
 	prefix    string
 	partSize  int64
@@ -115,8 +117,13 @@ func OpenS3(ctx context.Context, cfg S3Config) (*S3, error) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	})
+	endpoint := cfg.Endpoint
+	if endpoint == "" {
+		endpoint = "AWS"
+	}
 	return &S3{
 		client:    client,
+		endpoint:  endpoint,
 		bucket:    cfg.Bucket,
 		prefix:    prefix,
 		partSize:  cfg.PartSize,
@@ -229,13 +236,29 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) (Info, error) {
 	return s.write(ctx, "put", key, r, condition{})
 }
 
-// PutIfAbsent implements Store.
+// PutIfAbsent implements Store. The first conditional write of an S3 value
+// checks the server honours conditional writes (see trusted).
 func (s *S3) PutIfAbsent(ctx context.Context, key string, r io.Reader) (Info, error) {
+	if err := s.trusted(ctx); err != nil {
+		return Info{}, fmt.Errorf("put-if-absent %s: %w", key, err)
+	}
+	return s.putIfAbsent(ctx, key, r)
+}
+
+func (s *S3) putIfAbsent(ctx context.Context, key string, r io.Reader) (Info, error) {
 	return s.write(ctx, "put-if-absent", key, r, condition{ifNoneMatch: aws.String("*")})
 }
 
-// CompareAndSwap implements Store.
+// CompareAndSwap implements Store. The first conditional write of an S3
+// value checks the server honours conditional writes (see trusted).
 func (s *S3) CompareAndSwap(ctx context.Context, key, version string, r io.Reader) (Info, error) {
+	if err := s.trusted(ctx); err != nil {
+		return Info{}, fmt.Errorf("compare-and-swap %s: %w", key, err)
+	}
+	return s.compareAndSwap(ctx, key, version, r)
+}
+
+func (s *S3) compareAndSwap(ctx context.Context, key, version string, r io.Reader) (Info, error) {
 	if version == "" {
 		return s.write(ctx, "compare-and-swap", key, r, condition{ifNoneMatch: aws.String("*")})
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -346,4 +347,89 @@ func TestS3FailedPartAbortsTheUpload(t *testing.T) {
 	if len(ups.Uploads) != 0 {
 		t.Errorf("%d multipart uploads left after a failure, want 0", len(ups.Uploads))
 	}
+}
+
+// countingProbes puts a plain reverse proxy in front of srv that records
+// the distinct probe keys written through it.
+func countingProbes(t *testing.T, srv s3Server) (s3Server, func() int) {
+	target, _ := url.Parse(srv.endpoint)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var mu sync.Mutex
+	keys := map[string]bool{}
+	p := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/.kabiforge-probe/") {
+			mu.Lock()
+			keys[r.URL.Path] = true
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	srv.endpoint = p.URL
+	return srv, func() int { mu.Lock(); defer mu.Unlock(); return len(keys) }
+}
+
+// The store checks an endpoint's conditional writes before its first
+// PutIfAbsent or CompareAndSwap, once: on versitygw and gofakes3, which
+// honour them, a run of conditional writes works after a single probe; a
+// server that ignores If-Match and If-None-Match (a real versitygw behind a
+// proxy stripping them) is refused with an error naming the endpoint, and
+// nothing is written or overwritten, every time.
+func TestS3ConditionalWritesCheckedOncePerEndpoint(t *testing.T) {
+	real := startVersityGW(t)
+	for name, srv := range map[string]s3Server{"versitygw": real, "gofakes3": startGoFakeS3(t)} {
+		t.Run(name, func(t *testing.T) {
+			srv, probes := countingProbes(t, srv)
+			s := srv.open(t, "once")
+			ctx := t.Context()
+			var wg sync.WaitGroup
+			for i := range 4 {
+				wg.Go(func() {
+					if _, err := s.PutIfAbsent(ctx, fmt.Sprint("k", i), strings.NewReader("x")); err != nil {
+						t.Errorf("PutIfAbsent: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			info, _ := s.Stat(ctx, "k0")
+			if _, err := s.CompareAndSwap(ctx, "k0", info.Version, strings.NewReader("y")); err != nil {
+				t.Errorf("CompareAndSwap: %v", err)
+			}
+			if _, err := s.PutIfAbsent(ctx, "k0", strings.NewReader("z")); !errors.Is(err, store.ErrConflict) {
+				t.Errorf("PutIfAbsent over k0 = %v, want ErrConflict", err)
+			}
+			if n := probes(); n != 1 {
+				t.Errorf("%d probes for six conditional writes, want 1", n)
+			}
+		})
+	}
+	t.Run("headers ignored", func(t *testing.T) {
+		srv := ignoringConditionalWrites(t, real)
+		s := srv.open(t, "ignored")
+		ctx := t.Context()
+		base, err := s.Put(ctx, "repodata/repomd.xml", strings.NewReader("base"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			_, err := s.PutIfAbsent(ctx, "new", strings.NewReader("x"))
+			if !errors.Is(err, store.ErrUnsupported) || !strings.Contains(err.Error(), srv.endpoint) || !strings.Contains(err.Error(), "If-None-Match") {
+				t.Errorf("PutIfAbsent = %v, want ErrUnsupported naming %s and If-None-Match", err, srv.endpoint)
+			}
+			_, err = s.CompareAndSwap(ctx, "repodata/repomd.xml", base.Version, strings.NewReader("overwritten"))
+			if !errors.Is(err, store.ErrUnsupported) {
+				t.Errorf("CompareAndSwap = %v, want ErrUnsupported", err)
+			}
+		}
+		var keys []string
+		for info, err := range s.List(ctx, "") {
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, info.Key)
+		}
+		if info, _ := s.Stat(ctx, "repodata/repomd.xml"); len(keys) != 1 || info.Version != base.Version {
+			t.Errorf("after refused writes the store holds %q, repomd.xml version %s (want only it, at %s)", keys, info.Version, base.Version)
+		}
+	})
 }
