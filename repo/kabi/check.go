@@ -194,13 +194,15 @@ func greylist(kernel *ABI, needs []Need) []string {
 	if kernel.stable == nil {
 		return nil
 	}
-	out := []string{}
+	out := make([]string, 0, len(needs))
 	for _, n := range needs {
 		if n.Name != "module_layout" && !kernel.stable.Contains(n.Name) {
 			out = append(out, n.Name)
 		}
 	}
-	sort.Strings(out)
+	if !sort.StringsAreSorted(out) { // needs read from .ko files come sorted
+		sort.Strings(out)
+	}
 	return out
 }
 
