@@ -256,14 +256,12 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dnf2 := testutil.NewDNFRoot(t)
 	dnf2.AddRepo(testutil.Repo{Name: repoName, BaseURL: "file://" + p.repoDir, GPGKey: "file://" + filepath.Join(p.repoDir, publish.KeyFileKey(repoName))})
-	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod); err != nil {
+	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod, repoName+"-release"); err != nil {
 		t.Fatalf("dnf install D: %v\n%s", err, out)
 	}
 	p.checkHistory("kernel/" + kernelD)
 	p.checkHistory(pipeline.RepoPublishID(repoName))
-	// p.checkSecureBoot(dnf2.Root) waits on the pipeline publishing the
-	// <name>-release package with the certificate (issue #15): today only
-	// `repo publish` does, so dnf finds no kabiforge-release here.
+	p.checkSecureBoot(dnf2.Root)
 	p.checkNoKeyIn(filepath.Dir(p.repoDir))
 
 	// A kernel whose SRPM upstream is broken fails; the watch does not

@@ -32,10 +32,7 @@ func (p *livePipeline) secrets() []string {
 	// end, inside the secret key material.
 	armor := strings.Split(strings.TrimSpace(p.keyArmor), "\n")
 	out := []string{"PRIVATE KEY BLOCK", "BEGIN PRIVATE KEY", passphrase, armor[len(armor)-4]}
-	for _, l := range strings.Split(string(p.modKeyPEM), "\n")[1:4] {
-		out = append(out, l)
-	}
-	return out
+	return append(out, strings.Split(string(p.modKeyPEM), "\n")[1:4]...)
 }
 
 // checkSecureBoot checks what a machine that installed from the repository

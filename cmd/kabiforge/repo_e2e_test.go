@@ -77,12 +77,12 @@ func copyFile(t *testing.T, src, dst string) {
 
 // dnfInstall installs hello-a and hello-b from baseurl with gpgcheck and
 // repo_gpgcheck on.
-func dnfInstall(t *testing.T, baseurl, pubKey string) (string, error, *testutil.DNFRoot) {
+func dnfInstall(t *testing.T, baseurl, pubKey string) (string, *testutil.DNFRoot, error) {
 	t.Helper()
 	root := testutil.NewDNFRoot(t)
 	root.AddRepo(testutil.Repo{Name: "kabiforge", BaseURL: baseurl, GPGKey: "file://" + pubKey})
 	out, err := root.Install("hello-a", "hello-b")
-	return out, err, root
+	return out, root, err
 }
 
 // A repository signed and indexed by kabiforge installs with dnf over
@@ -94,7 +94,7 @@ func TestDNFInstallsFromSignedRepo(t *testing.T) {
 	defer srv.Close()
 	for name, baseurl := range map[string]string{"file": "file://" + repo, "http": srv.URL} {
 		t.Run(name, func(t *testing.T) {
-			out, err, root := dnfInstall(t, baseurl, pub)
+			out, root, err := dnfInstall(t, baseurl, pub)
 			if err != nil {
 				t.Fatalf("dnf install over %s: %v\n%s", name, err, out)
 			}
@@ -140,7 +140,7 @@ func TestDNFRefusesTamperedRepo(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			repo, pub, key := signedRepo(t)
 			spoil(t, repo, key)
-			out, err, root := dnfInstall(t, "file://"+repo, pub)
+			out, root, err := dnfInstall(t, "file://"+repo, pub)
 			if err == nil {
 				t.Fatalf("dnf installed from a repo with a %s:\n%s\ninstalled: %v", name, out, root.Installed(t))
 			}

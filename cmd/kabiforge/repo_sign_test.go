@@ -76,7 +76,7 @@ func TestKeyGenerateAndRepoSignWithPassphrase(t *testing.T) {
 		}
 	}
 
-	out, err = runInProcess(t, "repo", "sign", "--key", priv, "--passphrase-file", filepath.Join(dir, "nope"), pkgs)
+	_, err = runInProcess(t, "repo", "sign", "--key", priv, "--passphrase-file", filepath.Join(dir, "nope"), pkgs)
 	if exitCode(err) != 2 {
 		t.Errorf("missing passphrase file: exit %d (%v), want 2", exitCode(err), err)
 	}

@@ -122,15 +122,6 @@ func (h *header) str(tag int32) string {
 	return string(e.data[:len(e.data)-1])
 }
 
-// uint32Value returns the first value of an INT32 entry.
-func (h *header) uint32Value(tag int32) (uint32, bool) {
-	e, ok := h.entries[tag]
-	if !ok || e.typ != rpm.TypeInt32 || len(e.data) < 4 {
-		return 0, false
-	}
-	return binary.BigEndian.Uint32(e.data), true
-}
-
 // bin returns a BIN entry's bytes, or nil.
 func (h *header) bin(tag int32) []byte {
 	e, ok := h.entries[tag]
