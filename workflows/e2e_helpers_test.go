@@ -28,7 +28,7 @@ func (p *livePipeline) watch() workflows.WatchResult {
 	defer cancel()
 	run, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: p.plan.ControlQueue},
 		pipeline.KernelWatchWorkflow, workflows.WatchInput{Source: "upstream",
-			Streams: []workflows.WatchStream{{Version: "4.18.0", Release: "*.el8*", Plan: p.plan}}})
+			Streams: []workflows.WatchStream{{Version: p.version, Release: "*.el8*", Plan: p.plan}}})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -42,7 +42,8 @@ func (p *livePipeline) watch() workflows.WatchResult {
 // result waits for a kernel's rebuild to finish.
 func (p *livePipeline) result(vr string) workflows.RebuildResult {
 	p.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// A kernel, then its kmods, each build at most the build time limit.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*p.plan.Timeouts.Build)
 	defer cancel()
 	var res workflows.RebuildResult
 	if err := p.c.GetWorkflow(ctx, workflows.KernelID(vr), "").Get(ctx, &res); err != nil {

@@ -51,6 +51,7 @@ type livePipeline struct {
 	c        client.Client
 	upstream string
 	repoDir  string
+	version  string // the kernel version the watch tracks
 	plan     workflows.Plan
 	keyArmor string
 	// modKey signs kmod modules in the builds; modKeyPEM is its private key.
@@ -58,7 +59,31 @@ type livePipeline struct {
 	modKeyPEM []byte
 }
 
+// pipelineSetup is what differs between the end-to-end tests' pipelines.
+type pipelineSetup struct {
+	builder build.Builder
+	name    string // the builder's name in provenance
+	version string // the kernel version the watch tracks
+	build   time.Duration
+	// unsigned builds sign no modules and publishing verifies none (the
+	// mock builder does not sign yet).
+	unsigned bool
+}
+
+// startPipeline starts the pipeline on the synthetic demo kernels and kmods.
 func startPipeline(t *testing.T) *livePipeline {
+	p := newPipeline(t, pipelineSetup{builder: &build.Rpmbuild{}, name: "rpmbuild", version: "4.18.0", build: 10 * time.Minute})
+	for _, k := range demo.Kmods(kernelA) {
+		p.plan.Kmods = append(p.plan.Kmods, pipeline.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
+		if _, err := demo.KmodSRPM(p.upstream, k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// newPipeline starts a pipeline with no kmods configured.
+func newPipeline(t *testing.T, setup pipelineSetup) *livePipeline {
 	testutil.RequireTool(t, "rpmbuild")
 	testutil.RequireTool(t, "dnf")
 	srv := devtest.Start(t, devtest.Options{Headless: true})
@@ -68,7 +93,7 @@ func startPipeline(t *testing.T) *livePipeline {
 	}
 	t.Cleanup(c.Close)
 	root := t.TempDir()
-	p := &livePipeline{t: t, c: c, upstream: filepath.Join(root, "upstream"), repoDir: filepath.Join(root, "repo")}
+	p := &livePipeline{t: t, c: c, upstream: filepath.Join(root, "upstream"), repoDir: filepath.Join(root, "repo"), version: setup.version}
 	art, err := store.OpenDir(filepath.Join(root, "artifacts"))
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +111,12 @@ func startPipeline(t *testing.T) *livePipeline {
 	acts := &activities.Activities{Artifacts: art,
 		Sources:      map[string]activities.Source{"upstream": {Source: source.FromStore(up), Fetch: source.FetchOptions{Unsigned: true}}},
 		Repositories: map[string]activities.Repository{repoName: {Store: repo, BaseURL: "file://" + p.repoDir + "/", Retention: publish.Retention{Kernels: 3}}},
-		Builder:      &build.Rpmbuild{}, BuilderName: "rpmbuild", ConfigHash: "e2e", Signer: signer, Client: c,
+		Builder:      setup.builder, BuilderName: setup.name, ConfigHash: "e2e", Signer: signer, Client: c,
 		ControlQueue: queue, WorkDir: t.TempDir(), Host: "e2e-host",
 		ModuleKey: p.moduleKey(), ModuleSignCommand: modsigntest.Command()}
+	if setup.unsigned {
+		acts.ModuleKey = nil
+	}
 	for _, q := range []string{queue, "build-x86_64-e2e"} {
 		w := worker.New(c, q, worker.Options{})
 		if q == queue {
@@ -103,13 +131,7 @@ func startPipeline(t *testing.T) *livePipeline {
 	p.plan = workflows.Plan{Source: "upstream", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: "build-x86_64-e2e"}},
 		Repository: repoName, RepoURL: "file://" + p.repoDir + "/", ControlQueue: queue, KmodParallel: 2,
 		Gate:     workflows.Gate{On: []pipeline.GateCondition{pipeline.GateKmodFailed, pipeline.GateStablelistChanged}},
-		Timeouts: workflows.Timeouts{Build: 10 * time.Minute, Heartbeat: 30 * time.Second, Activity: 5 * time.Minute}, ConfigHash: "e2e"}
-	for _, k := range demo.Kmods(kernelA) {
-		p.plan.Kmods = append(p.plan.Kmods, pipeline.KmodSpec{Name: k.Name, Package: "kmod-" + k.Name, Source: "upstream"})
-		if _, err := demo.KmodSRPM(p.upstream, k); err != nil {
-			t.Fatal(err)
-		}
-	}
+		Timeouts: workflows.Timeouts{Build: setup.build, Heartbeat: 30 * time.Second, Activity: 5 * time.Minute}, ConfigHash: "e2e"}
 	return p
 }
 

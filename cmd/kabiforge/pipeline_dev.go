@@ -8,27 +8,25 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/sdk/client"
 
+	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/config"
-	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/devserver/devproc"
-	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/serve"
 	"github.com/kabiforge/kabiforge/repo/store"
-	"github.com/kabiforge/kabiforge/workflows"
 )
 
 // devCommand runs everything on one machine: the dev server (Temporal and
 // its UI, a child process), a worker, and the repositories over HTTP.
 func (a *app) devCommand() *cobra.Command {
-	var file string
+	var file, demoKernels string
 	var withDemo bool
 	cmd := &cobra.Command{
 		Use:   "dev",
@@ -36,8 +34,10 @@ func (a *app) devCommand() *cobra.Command {
 		Long: "Run the whole pipeline on this machine: the kabiforge-devserver child process\n" +
 			"(Temporal on SQLite under the data directory, and its UI), a worker on every\n" +
 			"queue, and the repositories over HTTP. New kernel SRPMs dropped into the upstream\n" +
-			"folder are picked up by the watch. --demo seeds the upstream with the demo kernel\n" +
-			"and kmods, then, once that kernel is published, a next kernel that breaks one kmod.",
+			"folder are picked up by the watch. --demo seeds the upstream with demo kernels\n" +
+			"and kmods: the real kernel family (6.1.0-47, its z-stream rebuild, 6.1.0-57, three\n" +
+			"kmods compiled from C) when it can be fetched, else synthetic kernels; each next\n" +
+			"kernel is dropped once the one before is published.",
 		Args: cobra.NoArgs,
 		// A second signal stops it at once.
 		Annotations: map[string]string{annotationGrace: "30s"},
@@ -47,11 +47,17 @@ func (a *app) devCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if withDemo && len(cfg.Kmods) == 0 {
-				for _, k := range demo.Kmods(demo.BaseKernel().NVR) {
-					cfg.Kmods = append(cfg.Kmods, config.Kmod{Name: k.Name, Package: "kmod-" + k.Name,
-						Source: cfg.Sources[0].Name, Rebuild: config.RebuildOnBreak})
+			var run *demoRun
+			var tune []func(*activities.Activities)
+			if withDemo {
+				if !slices.Contains([]string{demoAuto, demoReal, demoSynthetic}, demoKernels) {
+					return badInput(fmt.Errorf("--demo-kernels %q: want auto, real or synthetic", demoKernels))
 				}
+				if run, err = planDemo(ctx, cmd.OutOrStdout(), demoKernels); err != nil {
+					return err
+				}
+				run.configure(cfg)
+				tune = append(tune, run.tuneWorker)
 			}
 			for _, s := range cfg.Sources {
 				if d := sourceDir(s); d != "" {
@@ -70,7 +76,7 @@ func (a *app) devCommand() *cobra.Command {
 				return err
 			}
 			defer c.Close()
-			stop, err := a.startWorkers(ctx, cfg, c, configuredQueues(cfg))
+			stop, err := a.startWorkers(ctx, cfg, c, configuredQueues(cfg), tune...)
 			if err != nil {
 				return err
 			}
@@ -86,8 +92,8 @@ func (a *app) devCommand() *cobra.Command {
 			}
 			go func() { served <- a.serveHTTP(ctx, ln, h) }()
 			a.printDevBanner(cmd.OutOrStdout(), cfg, proc.UI)
-			if withDemo {
-				go a.seedDemo(ctx, cfg, c)
+			if run != nil {
+				go run.seed(ctx, a, cfg, c)
 			}
 			select {
 			case <-ctx.Done():
@@ -102,6 +108,8 @@ func (a *app) devCommand() *cobra.Command {
 	}
 	addConfigFlag(cmd, &file)
 	cmd.Flags().BoolVar(&withDemo, "demo", false, "seed the upstream with the demo kernels and kmods")
+	cmd.Flags().StringVar(&demoKernels, "demo-kernels", demoAuto,
+		"the demo's kernels: real (the real kernel family, fetched with the host's package manager), synthetic, or auto (real when it can be fetched)")
 	return cmd
 }
 
@@ -197,51 +205,4 @@ func sourceDir(s config.Source) string {
 		return ""
 	}
 	return strings.TrimPrefix(s.URL, "file://")
-}
-
-// seedDemo writes the demo kernel and kmods into the upstream folder, runs
-// the watch, and once that kernel is published writes the next kernel,
-// which breaks one kmod, and runs the watch again.
-func (a *app) seedDemo(ctx context.Context, cfg *config.Config, c client.Client) {
-	dir := sourceDir(cfg.Sources[0])
-	if dir == "" {
-		a.log.Error().Msg("--demo needs a folder source")
-		return
-	}
-	base := demo.BaseKernel()
-	next := demo.NextKernel(base, "4.18.0-80.1.2.el8_0")
-	write := func(k demo.Kernel, kmods bool) bool {
-		if _, err := demo.KernelSRPM(dir, k); err != nil {
-			a.log.Error().Err(err).Msg("demo kernel")
-			return false
-		}
-		for _, m := range demo.Kmods(base.NVR) {
-			if !kmods {
-				break
-			}
-			if _, err := demo.KmodSRPM(dir, m); err != nil {
-				a.log.Error().Err(err).Msg("demo kmod")
-				return false
-			}
-		}
-		for _, s := range cfg.Sources {
-			id := workflows.WatchScheduleID(s.Name)
-			if err := c.ScheduleClient().GetHandle(ctx, id).Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
-				a.log.Warn().Err(err).Str("schedule", id).Msg("trigger watch")
-			}
-		}
-		a.log.Info().Str("kernel", k.NVR).Msg("demo kernel is upstream")
-		return true
-	}
-	if !write(base, true) {
-		return
-	}
-	for ctx.Err() == nil {
-		s, err := workflows.GetStatus(ctx, c, base.NVR)
-		if err == nil && s.Stage == pipeline.StagePublished {
-			write(next, false)
-			return
-		}
-		time.Sleep(time.Second)
-	}
 }

@@ -16,48 +16,98 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 )
 
-// kabiforge dev --demo: the demo kernel and kmods, then the next kernel,
-// are rebuilt, published and served; dnf installs the next kernel and every
-// kmod over HTTP with gpgcheck and repo_gpgcheck.
+// kabiforge dev --demo where the real kernel family cannot be fetched (its
+// cache is unusable): one line says why, then the synthetic demo kernel and
+// kmods, then the next kernel, are rebuilt, published and served; dnf
+// installs the next kernel and every kmod over HTTP with gpgcheck and
+// repo_gpgcheck, as the banner says.
 func TestDevDemo(t *testing.T) {
+	notDir := filepath.Join(t.TempDir(), "cache-is-a-file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("XDG_CACHE_HOME", notDir)
+	d := startDevDemo(t)
+	next := "4.18.0-80.1.2.el8_0"
+	st := d.waitPublished(t, next, 4*time.Minute)
+	if !strings.Contains(st, "kmod fragiledrv: rebuilt") || !strings.Contains(st, "kmod stabledrv: compatible") {
+		t.Errorf("status of the next kernel:\n%s", st)
+	}
+	if n := strings.Count(d.out.String(), "demo: real kernel family unavailable"); n != 1 || !strings.Contains(d.out.String(), notDir) {
+		t.Errorf("want one line saying why the real family is not used (naming %s):\n%s", notDir, d.out.String())
+	}
+	d.installAsBanner(t, next)
+	// status with no NVR lists both rebuilds from their search attributes.
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		list, err := runCLI(context.Background(), "status", "--config", d.cfg)
+		if err == nil && strings.Contains(list, next+" ") && strings.Contains(list, "4.18.0-80.el8 ") &&
+			strings.Contains(list, string(pipeline.StagePublished)) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status lists no rebuilds: %v\n%s", err, list)
+		}
+	}
+	d.stopDev(t)
+	devKeepsHistory(t, d.cfg, "http://"+d.uiAddr, "4.18.0-80.el8", next)
+}
+
+// devDemo is `kabiforge dev --demo` running in process on free ports.
+type devDemo struct {
+	cfg, repoAddr, uiAddr string
+	out                   *lockedBuffer
+	done                  chan error
+	stop                  func()
+}
+
+func startDevDemo(t *testing.T, args ...string) *devDemo {
+	t.Helper()
 	testutil.RequireTool(t, "rpmbuild")
 	testutil.RequireTool(t, "dnf")
 	bin := devtest.Binary(t)
 	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	dir := t.TempDir()
+	d := &devDemo{cfg: filepath.Join(dir, "kabiforge.yaml"), out: &lockedBuffer{}, done: make(chan error, 1),
+		repoAddr: fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t)), uiAddr: fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))}
 	frontend := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
-	repoAddr := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
-	uiAddr := fmt.Sprintf("127.0.0.1:%d", devtest.FreePort(t))
-	cfg := filepath.Join(dir, "kabiforge.yaml")
 	yaml := fmt.Sprintf("data_dir: %s\ntemporal: {address: %q}\nhttp: {repo: %q, ui: %q}\n",
-		filepath.Join(dir, "data"), frontend, repoAddr, uiAddr)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o644); err != nil {
+		filepath.Join(dir, "data"), frontend, d.repoAddr, d.uiAddr)
+	if err := os.WriteFile(d.cfg, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	var out lockedBuffer
-	go func() { done <- runCLITo(ctx, &out, "dev", "--demo", "--config", cfg) }()
-	next := "4.18.0-80.1.2.el8_0"
-	for deadline := time.Now().Add(4 * time.Minute); ; time.Sleep(time.Second) {
-		st, err := runCLI(context.Background(), "status", next, "--config", cfg)
+	d.stop = stop
+	t.Cleanup(stop)
+	go func() {
+		d.done <- runCLITo(ctx, d.out, append([]string{"dev", "--demo", "--config", d.cfg}, args...)...)
+	}()
+	return d
+}
+
+// waitPublished waits until kernel nvr is published and returns its status.
+func (d *devDemo) waitPublished(t *testing.T, nvr string, limit time.Duration) string {
+	t.Helper()
+	for deadline := time.Now().Add(limit); ; time.Sleep(time.Second) {
+		st, err := runCLI(context.Background(), "status", nvr, "--config", d.cfg)
 		if err == nil && strings.Contains(st, ": "+string(pipeline.StagePublished)+"\n") {
-			if !strings.Contains(st, "kmod fragiledrv: rebuilt") || !strings.Contains(st, "kmod stabledrv: compatible") {
-				t.Errorf("status of the next kernel:\n%s", st)
-			}
-			break
+			return st
 		}
 		select {
-		case err := <-done:
-			t.Fatalf("dev ended: %v\n%s", err, out.String())
+		case err := <-d.done:
+			t.Fatalf("dev ended: %v\n%s", err, d.out.String())
 		default:
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("next kernel not published: %v\n%s", err, st)
+			t.Fatalf("%s not published after %v: %v\n%s\n%s", nvr, limit, err, st, d.out.String())
 		}
 	}
-	base := "http://" + repoAddr + "/el8/"
-	repoURL, pkgs := parseInstallLine(t, out.String())
+}
+
+// installAsBanner installs what the banner's install line names, from the
+// .repo file it downloads, and checks that kernel-core nvr is installed.
+func (d *devDemo) installAsBanner(t *testing.T, nvr string) []string {
+	t.Helper()
+	repoURL, pkgs := parseInstallLine(t, d.out.String())
 	repoFile := httpGet(t, repoURL)
 	if !strings.Contains(repoFile, "gpgcheck=1") || !strings.Contains(repoFile, "repo_gpgcheck=1") {
 		t.Fatalf("published .repo file does not check signatures:\n%s", repoFile)
@@ -67,30 +117,25 @@ func TestDevDemo(t *testing.T) {
 	if o, err := root.Install(pkgs...); err != nil {
 		t.Errorf("dnf install as the banner says (%v): %v\n%s", pkgs, err, o)
 	}
-	if got := strings.Join(root.Installed(t), " "); !strings.Contains(got, "kernel-core-"+strings.TrimPrefix(next, "kernel-")) {
-		t.Errorf("installed %s, want kernel-core %s", got, next)
+	installed := root.Installed(t)
+	if got := strings.Join(installed, " "); !strings.Contains(got, "kernel-core-"+nvr) {
+		t.Errorf("installed %s, want kernel-core %s", got, nvr)
 	}
-	// status with no NVR lists both rebuilds from their search attributes.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		list, err := runCLI(context.Background(), "status", "--config", cfg)
-		if err == nil && strings.Contains(list, next+" ") && strings.Contains(list, "4.18.0-80.el8 ") &&
-			strings.Contains(list, string(pipeline.StagePublished)) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("status lists no rebuilds: %v\n%s", err, list)
-		}
-	}
-	stop()
-	if err := <-done; err != nil {
+	return installed
+}
+
+// stopDev stops `kabiforge dev` and checks its banner.
+func (d *devDemo) stopDev(t *testing.T) {
+	t.Helper()
+	d.stop()
+	if err := <-d.done; err != nil {
 		t.Errorf("dev: %v", err)
 	}
-	for _, want := range []string{"Temporal UI:  http://127.0.0.1:", "repository:   " + base, "el8.repo"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("banner lacks %q:\n%s", want, out.String())
+	for _, want := range []string{"Temporal UI:  http://127.0.0.1:", "repository:   http://" + d.repoAddr + "/el8/", "el8.repo"} {
+		if !strings.Contains(d.out.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, d.out.String())
 		}
 	}
-	devKeepsHistory(t, cfg, "http://"+uiAddr, "4.18.0-80.el8", next)
 }
 
 // devKeepsHistory restarts `kabiforge dev` (no demo) on the same

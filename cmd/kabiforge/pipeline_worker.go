@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/config"
+	"github.com/kabiforge/kabiforge/internal/build"
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/workflows"
 )
@@ -87,17 +88,25 @@ func configuredQueues(cfg *config.Config) []string {
 
 // startWorkers polls queues with kabiforge's workflows (control queue)
 // and activities, and, with the control queue, ensures the watch schedules.
-func (a *app) startWorkers(ctx context.Context, cfg *config.Config, c client.Client, queues []string) (stop func(), err error) {
+// Each of tune adjusts the activities before the workers start.
+func (a *app) startWorkers(ctx context.Context, cfg *config.Config, c client.Client, queues []string, tune ...func(*activities.Activities)) (stop func(), err error) {
 	acts, err := activities.New(ctx, cfg, c)
 	if err != nil {
 		return nil, badInput(err)
 	}
+	self, err := a.selfPath()
+	if err != nil {
+		return nil, err
+	}
 	if acts.ModuleKey != nil {
-		self, err := a.selfPath()
-		if err != nil {
-			return nil, err
-		}
 		acts.ModuleSignCommand = []string{self, "modsign", "sign-buildroot"}
+	}
+	if b, ok := acts.Builder.(*build.Rpmbuild); ok {
+		// kmod specs run this binary as their kABI dependency generator.
+		b.Macros = map[string]string{"__kabiforge": self}
+	}
+	for _, f := range tune {
+		f(acts)
 	}
 	if cfg.HTTP.Metrics != "" {
 		m := newPromMetrics()
@@ -144,7 +153,8 @@ func activitySlots(q, control string, builds int) int {
 	return max(builds, 1)
 }
 
-// selfPath is the kabiforge binary that signs modules inside builds.
+// selfPath is the kabiforge binary that signs modules and generates kABI
+// dependencies inside builds.
 func (a *app) selfPath() (string, error) {
 	if a.self != "" {
 		return a.self, nil

@@ -34,6 +34,11 @@ type Mock struct {
 	// Macros are defined in every build, e.g. for module signing; the
 	// request's macros win over them.
 	Macros map[string]string
+	// BindMounts are host directories mounted into every buildroot by
+	// mock's bind_mount plugin, host path to buildroot path: e.g. the
+	// directory of a kabiforge binary that kmod specs run as their kABI
+	// dependency generator (%__kabiforge).
+	BindMounts map[string]string
 	// User is the unprivileged user mock builds as when the worker runs as
 	// root (mock's SUDO_UID; the user must be in the mock group). Empty
 	// means the worker's own SUDO_UID. Ignored when the worker is not root.
@@ -98,6 +103,15 @@ func (m *Mock) Config(req Request) ([]byte, error) {
 	fmt.Fprintf(&b, "config_opts['rpmbuild_networking'] = False\n")
 	if req.Timeout > 0 {
 		fmt.Fprintf(&b, "config_opts['rpmbuild_timeout'] = %d\n", int(req.Timeout.Round(time.Second)/time.Second))
+	}
+	if len(m.BindMounts) > 0 {
+		b.WriteString("config_opts['plugin_conf']['bind_mount_enable'] = True\n")
+	}
+	for _, host := range sortedMacros(m.BindMounts) {
+		if !filepath.IsAbs(host) || !filepath.IsAbs(m.BindMounts[host]) {
+			return nil, fmt.Errorf("bind mount %s -> %s: want absolute paths", host, m.BindMounts[host])
+		}
+		fmt.Fprintf(&b, "config_opts['plugin_conf']['bind_mount_opts']['dirs'].append((%s, %s))\n", pyString(host), pyString(m.BindMounts[host]))
 	}
 	for _, name := range sortedMacros(macros) {
 		if !macroValue.MatchString(macros[name]) {

@@ -45,7 +45,8 @@ func TestMockConfigAndArgvGolden(t *testing.T) {
 		req  Request
 	}{
 		{name: "kmod-el8",
-			mock: Mock{Template: "eol/centos-stream-8-x86_64", Macros: map[string]string{"_with_signmodules": "1"}},
+			mock: Mock{Template: "eol/centos-stream-8-x86_64", Macros: map[string]string{"_with_signmodules": "1", "__kabiforge": "/usr/libexec/kabiforge/kabiforge"},
+				BindMounts: map[string]string{"/usr/lib/kabiforge": "/usr/libexec/kabiforge"}},
 			req: Request{SRPM: "/work/in/kmod-fragiledrv-2.3-2.el8.src.rpm", Arch: "x86_64", ResultDir: "/work/out/kmod-fragiledrv",
 				Timeout: 2 * time.Hour,
 				Repos: []Repo{{Name: "kabiforge-kernel", URL: "/srv/kabiforge/kernel/4.18.0-80.1.2.el8_0"},
@@ -79,6 +80,7 @@ func TestMockConfigRejectsBadInput(t *testing.T) {
 		{"path template", Mock{Template: "../etc/passwd"}, ok, "mock template"},
 		{"deep template", Mock{Template: "eol/../../etc/passwd"}, ok, "mock template"},
 		{"isolation", Mock{Template: "t", Isolation: "docker"}, ok, "isolation"},
+		{"relative bind mount", Mock{Template: "t", BindMounts: map[string]string{"bin": "/usr/libexec/kabiforge"}}, ok, "bind mount bin"},
 		{"no arch", Mock{Template: "t"}, Request{SRPM: ok.SRPM, ResultDir: "/out"}, "arch"},
 		{"quote in macro", Mock{Template: "t", Macros: map[string]string{"x": "a'b"}}, ok, "macro x"},
 		{"repo url", Mock{Template: "t"}, Request{SRPM: ok.SRPM, Arch: "x86_64", ResultDir: "/out",

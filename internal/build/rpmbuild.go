@@ -35,6 +35,9 @@ type Rpmbuild struct {
 	BinaryPayload string
 	// WorkDir holds the private topdirs, os.TempDir() when empty.
 	WorkDir string
+	// Macros are defined in every build, e.g. %__kabiforge for the kmod
+	// specs' dependency generator; the request's macros win over them.
+	Macros map[string]string
 }
 
 var _ Builder = (*Rpmbuild)(nil)
@@ -171,8 +174,10 @@ func (j *rpmbuildJob) defines() []string {
 		"_binary_payload " + payload,
 		"debug_package %{nil}",
 	}
-	for _, name := range sortedMacros(j.req.Macros) {
-		d = append(d, name+" "+j.req.Macros[name])
+	for _, m := range []map[string]string{j.b.Macros, j.req.Macros} {
+		for _, name := range sortedMacros(m) {
+			d = append(d, name+" "+m[name])
+		}
 	}
 	return d
 }

@@ -41,6 +41,18 @@ func (k RealKernel) Version() string {
 // e.g. "6.1.0-47.el8" for dist ".el8".
 func (k RealKernel) NVR(dist string) string { return k.Version() + "-" + k.Release + dist }
 
+// RealPayload is the binary payload the real kernels and kmods are built
+// with: zstd at a low level, because kernel-modules holds ~150 MB of modules
+// and xz would take minutes.
+const RealPayload = "w3.zstdio"
+
+// RealHostProvides are the BuildRequires of the real kernel and kmod specs
+// that the host satisfies when the rpmbuild builder (which asks no rpm
+// database) builds them.
+func RealHostProvides() []string {
+	return []string{"kmod", "binutils", "gcc", "make", "elfutils-libelf-devel"}
+}
+
 var realReleaseRE = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*$`)
 
 // Spec renders k's spec. With the package files it names, it determines

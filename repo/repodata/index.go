@@ -311,10 +311,20 @@ func reuse(path string, prev *Package) (*Package, error) {
 	return &p, nil
 }
 
+// bigPackage is the size above which readRPM reads a package's headers and
+// streams its checksum instead of reading the whole file into memory: a
+// kernel-modules package is over 100 MB, and each worker would hold one.
+const bigPackage = 8 << 20
+
 // readRPM reads the package at path, its sha256 and its mtime (Unix
 // seconds), with open when given, else through buf (rpm.Read keeps no
-// reference to it).
+// reference to it); a package over bigPackage is read with rpm.Open.
 func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, int64, error) {
+	if open == nil {
+		if fi, err := os.Stat(path); err == nil && fi.Size() > bigPackage {
+			open = rpm.Open
+		}
+	}
 	if open != nil {
 		fi, err := os.Stat(path)
 		if err != nil {

@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,15 +19,10 @@ import (
 	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
-// Payload is the binary payload the real kernels are built with: zstd at a
-// low level, because kernel-modules holds ~150 MB of modules and xz would
-// take minutes.
-const Payload = "w3.zstdio"
-
 // Builder returns the rpmbuild builder the real kernels and kmods are built
 // with in tests.
 func Builder() *build.Rpmbuild {
-	return &build.Rpmbuild{BinaryPayload: Payload, HostProvides: []string{"kmod", "binutils", "gcc", "make", "elfutils-libelf-devel"}}
+	return &build.Rpmbuild{BinaryPayload: demo.RealPayload, HostProvides: demo.RealHostProvides()}
 }
 
 // KernelRPMs returns the binary packages (kernel, kernel-core,
@@ -41,7 +39,7 @@ func KernelRPMs(t testing.TB, k demo.RealKernel) (rpms []string, srpm string) {
 	}
 	sum := sha256.New()
 	sum.Write(spec)
-	sum.Write([]byte(Payload))
+	sum.Write([]byte(demo.RealPayload))
 	for _, d := range k.Tree.Debs {
 		sum.Write([]byte(filepath.Base(d)))
 	}
@@ -103,4 +101,49 @@ func buildDir(t testing.TB, dir string) string {
 		t.Fatal(err)
 	}
 	return tmp
+}
+
+// kabiforgeBin is the kabiforge binary built once per test process.
+var kabiforgeBin struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// Kabiforge returns a kabiforge binary built from this tree once per test
+// process: kmod specs run it as their dependency generator (%__kabiforge).
+func Kabiforge(t testing.TB) string {
+	t.Helper()
+	kabiforgeBin.once.Do(func() {
+		dir, err := os.MkdirTemp("", "kftest-kabiforge-")
+		if err != nil {
+			kabiforgeBin.err = err
+			return
+		}
+		// Readable by all: a mock buildroot's unprivileged user runs it
+		// from a bind mount of dir.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			kabiforgeBin.err = err
+			return
+		}
+		path := filepath.Join(dir, "kabiforge")
+		out, err := exec.Command("go", "build", "-o", path, "github.com/kabiforge/kabiforge/cmd/kabiforge").CombinedOutput()
+		if err != nil {
+			kabiforgeBin.err = fmt.Errorf("go build kabiforge: %v\n%s", err, out)
+			return
+		}
+		kabiforgeBin.path = path
+	})
+	if kabiforgeBin.err != nil {
+		t.Fatal(kabiforgeBin.err)
+	}
+	return kabiforgeBin.path
+}
+
+// KmodBuilder is Builder with %__kabiforge set to Kabiforge's binary, so
+// the real kmod specs' dependency generator runs.
+func KmodBuilder(t testing.TB) *build.Rpmbuild {
+	b := Builder()
+	b.Macros = map[string]string{"__kabiforge": Kabiforge(t)}
+	return b
 }
