@@ -314,7 +314,8 @@ func reuse(path string, prev *Package) (*Package, error) {
 // bigPackage is the size above which readRPM reads a package's headers and
 // streams its checksum instead of reading the whole file into memory: a
 // kernel-modules package is over 100 MB, and each worker would hold one.
-const bigPackage = 8 << 20
+// A variable for tests only.
+var bigPackage int64 = 8 << 20
 
 // readRPM reads the package at path, its sha256 and its mtime (Unix
 // seconds), with open when given, else through buf (rpm.Read keeps no

@@ -76,6 +76,26 @@ func TestIndexWritesChecksumNamedZstdByDefault(t *testing.T) {
 	assertNoLeftovers(t, dir)
 }
 
+// Packages over bigPackage are read in pieces (headers, then a streamed
+// checksum) instead of whole; the metadata is the same.
+func TestIndexStreamsBigPackages(t *testing.T) {
+	now := func() time.Time { return time.Unix(1700000000, 0) }
+	whole, streamed := sharedRPMs(t), sharedRPMs(t)
+	if _, err := Index(context.Background(), whole, Options{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	defer func(n int64) { bigPackage = n }(bigPackage)
+	bigPackage = 0
+	if _, err := Index(context.Background(), streamed, Options{Now: now}); err != nil {
+		t.Fatal(err)
+	}
+	a, errA := os.ReadFile(filepath.Join(whole, "repodata", "repomd.xml"))
+	b, errB := os.ReadFile(filepath.Join(streamed, "repodata", "repomd.xml"))
+	if errA != nil || errB != nil || !bytes.Equal(a, b) {
+		t.Errorf("repomd.xml differs between whole and streamed reads (%v, %v):\n%s\n%s", errA, errB, a, b)
+	}
+}
+
 func TestIndexGzip(t *testing.T) {
 	dir := sharedRPMs(t)
 	res, err := Index(context.Background(), dir, Options{Compression: Gzip})
