@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/internal/digest"
+	"github.com/kabiforge/kabiforge/internal/infile"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -319,11 +320,11 @@ var bigPackage int64 = 8 << 20
 
 // readRPM reads the package at path, its sha256 and its mtime (Unix
 // seconds), with open when given, else through buf (rpm.Read keeps no
-// reference to it); a package over bigPackage is read with rpm.Open.
+// reference to it); a package over bigPackage is read by readBig.
 func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, int64, error) {
 	if open == nil {
 		if fi, err := os.Stat(path); err == nil && fi.Size() > bigPackage {
-			open = rpm.Open
+			return readBig(path)
 		}
 	}
 	if open != nil {
@@ -359,4 +360,44 @@ func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) 
 	}
 	sum := sha256.Sum256(b)
 	return rp, hex.EncodeToString(sum[:]), mtime, nil
+}
+
+// readBig reads a package's headers, then streams the file once through
+// both its sha256 and the package's own digests (which it checks), so that
+// memory stays small whatever the package's size.
+func readBig(path string) (*rpm.Package, string, int64, error) {
+	f, err := infile.Open(path)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, "", 0, err
+	}
+	size := fi.Size()
+	rp, err := rpm.Read(f, size)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
+	}
+	rp.Path = path
+	l, err := rpm.ReadLayout(f, size)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	d, err := rpm.NewDigests(l)
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	sum := sha256.New()
+	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, l.PayloadStart)); err != nil {
+		return nil, "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	if _, err := io.Copy(io.MultiWriter(sum, d), io.NewSectionReader(f, l.PayloadStart, size-l.PayloadStart)); err != nil {
+		return nil, "", 0, fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := d.Check(); err != nil {
+		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return rp, hex.EncodeToString(sum.Sum(nil)), fi.ModTime().Unix(), nil
 }

@@ -81,6 +81,14 @@ func TestIndexWritesChecksumNamedZstdByDefault(t *testing.T) {
 func TestIndexStreamsBigPackages(t *testing.T) {
 	now := func() time.Time { return time.Unix(1700000000, 0) }
 	whole, streamed := sharedRPMs(t), sharedRPMs(t)
+	for _, dir := range []string{whole, streamed} { // the same file times in both
+		rpms, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
+		for _, p := range rpms {
+			if err := os.Chtimes(p, now(), now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	if _, err := Index(context.Background(), whole, Options{Now: now}); err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +101,19 @@ func TestIndexStreamsBigPackages(t *testing.T) {
 	b, errB := os.ReadFile(filepath.Join(streamed, "repodata", "repomd.xml"))
 	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		t.Errorf("repomd.xml differs between whole and streamed reads (%v, %v):\n%s\n%s", errA, errB, a, b)
+	}
+	// A payload bit flipped is found on the streamed path too.
+	rpms, _ := filepath.Glob(filepath.Join(streamed, "*.rpm"))
+	data, err := os.ReadFile(rpms[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)-10] ^= 0x40
+	if err := os.WriteFile(rpms[0], data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Index(context.Background(), streamed, Options{Now: now}); err == nil || !strings.Contains(err.Error(), filepath.Base(rpms[0])) {
+		t.Errorf("index of a package with a flipped payload bit: %v, want an error naming it", err)
 	}
 }
 
