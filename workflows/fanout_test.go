@@ -2,7 +2,6 @@ package workflows_test
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -10,7 +9,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/instant"
@@ -32,24 +30,12 @@ func TestFanOut500(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	acts := instant.New(c, "fan")
-	for _, q := range []string{"fan", "build-fan"} {
-		w := worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: 200})
-		if q == "fan" {
-			workflows.Register(w)
-		}
-		w.RegisterActivity(acts)
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer w.Stop()
+	stop, err := instant.Serve(c, "fan")
+	if err != nil {
+		t.Fatal(err)
 	}
-	plan := workflows.Plan{Source: "s", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: "build-fan"}},
-		Repository: "fan", ControlQueue: "fan", KmodParallel: 100}
-	for i := range n {
-		name := fmt.Sprintf("drv%03d", i)
-		plan.Kmods = append(plan.Kmods, pipeline.KmodSpec{Name: name, Package: "kmod-" + name, Source: "s"})
-	}
+	defer stop()
+	plan := instant.Plan("fan", n, 100)
 	start := time.Now()
 	run, err := workflows.StartRebuild(context.Background(), c, plan, pipeline.SourcePackage{Name: "kernel",
 		Version: "4.18.0", Release: "80.el8", Arch: "src", Location: "kernel-4.18.0-80.el8.src.rpm"})

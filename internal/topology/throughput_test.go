@@ -12,7 +12,6 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/worker"
 
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/instant"
@@ -38,24 +37,12 @@ type throughput struct {
 // of the kernel rebuilds' histories.
 func measureThroughput(t *testing.T, c client.Client) throughput {
 	t.Helper()
-	acts := instant.New(c, "fan")
-	for _, q := range []string{"fan", "build-fan"} {
-		w := worker.New(c, q, worker.Options{MaxConcurrentActivityExecutionSize: 200})
-		if q == "fan" {
-			workflows.Register(w)
-		}
-		w.RegisterActivity(acts)
-		if err := w.Start(); err != nil {
-			t.Fatal(err)
-		}
-		defer w.Stop()
+	stop, err := instant.Serve(c, "fan")
+	if err != nil {
+		t.Fatal(err)
 	}
-	plan := workflows.Plan{Source: "s", Stream: "el8", Arches: []workflows.Arch{{Name: "x86_64", Queue: "build-fan"}},
-		Repository: "fan", ControlQueue: "fan", KmodParallel: throughputKmods}
-	for i := range throughputKmods {
-		name := fmt.Sprintf("drv%02d", i)
-		plan.Kmods = append(plan.Kmods, pipeline.KmodSpec{Name: name, Package: "kmod-" + name, Source: "s"})
-	}
+	defer stop()
+	plan := instant.Plan("fan", throughputKmods, throughputKmods)
 	start := time.Now()
 	var runs []client.WorkflowRun
 	for i := range throughputKernels {
