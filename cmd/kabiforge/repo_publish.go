@@ -14,6 +14,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/publish"
+	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
@@ -52,6 +53,16 @@ alongside; with --module-cert also SECURE-BOOT-KEY-<name>.der, installed by
 					return badInput(err)
 				}
 			}
+			// Bad input is reported before the store is opened (a dir
+			// store's folder is created) or anything is signed.
+			if err := rpm.CheckFiles(cmd.Context(), paths); err != nil {
+				return badInput(err)
+			}
+			for _, r := range remove {
+				if _, err := rpm.ParseNEVRA(r); err != nil {
+					return badInput(fmt.Errorf("--remove: %w", err))
+				}
+			}
 			key, err := pass.loadKey(keyPath)
 			if err != nil {
 				return err
@@ -82,6 +93,9 @@ alongside; with --module-cert also SECURE-BOOT-KEY-<name>.der, installed by
 			}
 			start := time.Now()
 			res, err := p.Publish(cmd.Context(), publish.ChangeSet{Add: paths, Remove: remove})
+			if corrupt := (*rpm.CorruptError)(nil); errors.As(err, &corrupt) {
+				return badInput(err)
+			}
 			if err != nil {
 				return err
 			}

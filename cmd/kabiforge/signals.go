@@ -17,7 +17,7 @@ const (
 	signalExit = 130 // as a shell reports a process ended by SIGINT
 	// stopGrace is how long a command has to return after SIGINT or
 	// SIGTERM cancelled its context.
-	stopGrace = time.Second
+	stopGrace = 500 * time.Millisecond
 	// annotationGrace names a command annotation holding a longer grace
 	// (a time.Duration string) for commands that shut down children in
 	// order, like dev and worker.

@@ -161,7 +161,8 @@ func CheckDigests(r io.ReaderAt, size int64) error {
 	return d.Check()
 }
 
-// CheckFile is CheckDigests on the regular file at path; its errors name path.
+// CheckFile is CheckDigests on the regular file at path; its errors name
+// path, and a mismatch is a *CorruptError.
 func CheckFile(path string) error {
 	f, err := infile.Open(path)
 	if err != nil {
@@ -173,10 +174,21 @@ func CheckFile(path string) error {
 		return err
 	}
 	if err := CheckDigests(f, fi.Size()); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return &CorruptError{Path: path, Err: err}
 	}
 	return nil
 }
+
+// CorruptError is a package that does not match the digests or size it
+// records: truncated, or changed after it was built or signed.
+type CorruptError struct {
+	Path string
+	Err  error
+}
+
+func (e *CorruptError) Error() string { return e.Path + ": " + e.Err.Error() }
+
+func (e *CorruptError) Unwrap() error { return e.Err }
 
 // CheckFiles checks every package at paths with CheckFile, all of them
 // before the caller changes anything, and returns the first problem. It
