@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // hostile holds the inputs of the hostile-input tables: good packages from
@@ -351,5 +352,29 @@ func TestCommandsStopOnSignalsWhileReadingAFIFO(t *testing.T) {
 				t.Errorf("still running 5 s after %v:\n%s", sig, out.String())
 			}
 		})
+	}
+}
+
+// TestRepoPublishRefusesAnS3EndpointIgnoringConditionalWrites publishes to
+// a real versitygw behind a proxy that strips If-Match and If-None-Match:
+// repo publish fails with an error naming the endpoint and the header, and
+// the bucket holds afterwards exactly what it held before (nothing).
+func TestRepoPublishRefusesAnS3EndpointIgnoringConditionalWrites(t *testing.T) {
+	h := newHostile(t, false)
+	endpoint, ak, sk, bucket := testutil.StartVersityGW(t)
+	proxy := testutil.IgnoringConditionalWrites(t, endpoint, ak, sk)
+	t.Setenv("AWS_ACCESS_KEY_ID", ak)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sk)
+	to := "s3://" + bucket + "/repo?endpoint=" + proxy + "&region=us-east-1&path-style=true"
+	out, code := runBinary(t, "repo", "publish", "--key", h.key, "--to", to, h.good)
+	if code == 0 || !strings.Contains(out, proxy) || !strings.Contains(out, "If-None-Match") {
+		t.Errorf("repo publish through a server ignoring conditional writes: exit %d:\n%s", code, out)
+	}
+	s, err := store.Open(t.Context(), "s3://"+bucket+"?endpoint="+endpoint+"&region=us-east-1&path-style=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for info, err := range s.List(t.Context(), "") {
+		t.Errorf("the bucket holds %s (%v) after a refused publish", info.Key, err)
 	}
 }

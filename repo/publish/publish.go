@@ -146,12 +146,24 @@ func New(s store.Store, cfg Config) (*Publisher, error) {
 	return &Publisher{store: s, cfg: cfg, kr: cfg.Signer.Key().Keyring()}, nil
 }
 
+// verifier is a store that checks, before it is written to, that it can
+// keep the promises the publish protocol relies on (store.S3: conditional
+// writes); nothing is uploaded to one that cannot.
+type verifier interface {
+	Verify(ctx context.Context) error
+}
+
 // ErrTooManyConflicts means other publishers kept winning.
 var ErrTooManyConflicts = errors.New("publish: too many conflicting publishers")
 
 // Publish applies cs, retrying from the new state after conflicts, then
 // deletes what the window no longer protects.
 func (p *Publisher) Publish(ctx context.Context, cs ChangeSet) (*Result, error) {
+	if v, ok := p.store.(verifier); ok {
+		if err := v.Verify(ctx); err != nil {
+			return nil, fmt.Errorf("publish: %w", err)
+		}
+	}
 	work, err := os.MkdirTemp(p.cfg.TempDir, "kabiforge-publish-")
 	if err != nil {
 		return nil, err

@@ -14,10 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
@@ -237,30 +235,9 @@ func TestS3WithoutConditionalWrites(t *testing.T) {
 }
 
 // ignoringConditionalWrites puts a proxy in front of a real server that
-// drops If-None-Match and If-Match from every request and signs it again,
-// like a server that does not know those headers and overwrites silently.
+// drops If-None-Match and If-Match (testutil.IgnoringConditionalWrites).
 func ignoringConditionalWrites(t *testing.T, srv s3Server) s3Server {
-	target, _ := url.Parse(srv.endpoint)
-	signer := v4.NewSigner()
-	creds := aws.Credentials{AccessKeyID: srv.accessKey, SecretAccessKey: srv.secretKey}
-	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
-		pr.SetURL(target)
-		pr.Out.Host = pr.In.Host // the client signed the proxy's host
-		r := pr.Out
-		if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Match") == "" {
-			return
-		}
-		r.Header.Del("If-None-Match")
-		r.Header.Del("If-Match")
-		r.Header.Del("Authorization")
-		err := signer.SignHTTP(r.Context(), creds, r, r.Header.Get("X-Amz-Content-Sha256"), "s3", "us-east-1", time.Now())
-		if err != nil {
-			t.Errorf("re-sign: %v", err)
-		}
-	}}
-	p := httptest.NewServer(proxy)
-	t.Cleanup(p.Close)
-	srv.endpoint = p.URL
+	srv.endpoint = testutil.IgnoringConditionalWrites(t, srv.endpoint, srv.accessKey, srv.secretKey)
 	return srv
 }
 

@@ -16,6 +16,10 @@ type probe struct {
 	err  error
 }
 
+// Verify checks that the server honours conditional writes (see trusted),
+// so that a caller can refuse an endpoint before writing anything to it.
+func (s *S3) Verify(ctx context.Context) error { return s.trusted(ctx) }
+
 // trusted checks, once per S3 value (that is, once per endpoint and bucket
 // for its user), that the server honours conditional writes before the
 // first PutIfAbsent or CompareAndSwap relies on them: a server that ignores
