@@ -33,10 +33,18 @@ func writeProvenance(ctx context.Context, st store.Store, p pipeline.Provenance)
 
 // readProvenance returns every provenance record of a repository.
 func readProvenance(ctx context.Context, st store.Store) ([]pipeline.Provenance, error) {
-	var out []pipeline.Provenance
-	for info, err := range st.List(ctx, ProvenancePrefix) {
+	return readRecords(ctx, st, ProvenancePrefix, decodeProvenance)
+}
+
+// readRecords decodes every JSON record under prefix in a store.
+func readRecords[T any](ctx context.Context, st store.Store, prefix string, decode func(key string, data []byte) (T, error)) ([]T, error) {
+	var out []T
+	for info, err := range st.List(ctx, prefix) {
 		if err != nil {
-			return nil, infra("list provenance", err)
+			return nil, infra("list "+prefix, err)
+		}
+		if !strings.HasSuffix(info.Key, ".json") {
+			continue
 		}
 		r, _, err := st.Get(ctx, info.Key)
 		if err != nil {
@@ -47,13 +55,22 @@ func readProvenance(ctx context.Context, st store.Store) ([]pipeline.Provenance,
 		if err != nil {
 			return nil, infra("read "+info.Key, err)
 		}
-		p, err := decodeProvenance(info.Key, data)
+		v, err := decode(info.Key, data)
 		if err != nil {
 			return nil, badInput(err)
 		}
-		out = append(out, p)
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// decodeRecord decodes the JSON record stored at key.
+func decodeRecord[T any](key string, data []byte) (T, error) {
+	var v T
+	if err := json.Unmarshal(data, &v); err != nil {
+		return v, fmt.Errorf("%s: %w", key, err)
+	}
+	return v, nil
 }
 
 // decodeProvenance decodes the provenance record stored at key.

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/publish"
-	"github.com/kabiforge/kabiforge/repo/store"
 )
 
 // Sign signs copies of the packages with the worker's key and stores them.
@@ -74,11 +73,15 @@ func (a *Activities) Publish(ctx context.Context, req pipeline.PublishRequest) (
 	if err := a.storeDriftReports(ctx, repo, req.Drift); err != nil {
 		return pipeline.PublishResult{}, err
 	}
+	if err := a.storeOutcome(ctx, repo, req.Kernel); err != nil {
+		return pipeline.PublishResult{}, err
+	}
 	cfg := publish.Config{Name: req.Repository, BaseURL: repo.BaseURL, Signer: a.Signer,
 		ReleasePackage: repo.BaseURL != "", Retention: repo.Retention, Window: repo.Window, TempDir: dir}
 	if a.ModuleKey != nil {
 		cfg.ModuleCert = a.ModuleKey.CertificateDER()
 	}
+	cfg.Pages = a.pageFunc(repo, req.Repository, req.Provenance, cfg.ModuleCert != nil)
 	p, err := publish.New(repo.Store, cfg)
 	if err != nil {
 		return pipeline.PublishResult{}, badInput(err)
@@ -126,12 +129,8 @@ func (a *Activities) storeDriftReports(ctx context.Context, repo Repository, rep
 		if err != nil {
 			return err
 		}
-		key := pipeline.DriftReportKey(d.KernelNVR)
-		if err := store.ValidKey(key); err != nil {
-			return badInput(fmt.Errorf("drift report of %q: %w", d.KernelNVR, err))
-		}
-		if _, err := repo.Store.Put(ctx, key, bytesReader(data)); err != nil {
-			return infra("write "+key, err)
+		if err := putKey(ctx, repo.Store, pipeline.DriftReportKey(d.KernelNVR), data); err != nil {
+			return err
 		}
 	}
 	return nil

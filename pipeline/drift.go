@@ -54,3 +54,18 @@ type DriftReport struct {
 	KernelNVR string   `json:"kernel_nvr"`
 	Report    Artifact `json:"report"`
 }
+
+// KernelOutcome is what a kernel's rebuild did with each kmod, published
+// with the kernel for the compatibility page.
+type KernelOutcome struct {
+	KernelNVR string                 `json:"kernel_nvr"`
+	Kmods     map[string]KmodOutcome `json:"kmods"`
+	// Reports are the kABI reports (JSON) of each arch.
+	Reports []Artifact `json:"reports,omitempty"`
+}
+
+// KmodOutcome is one kmod's final state in a rebuild, with its reason.
+type KmodOutcome struct {
+	State  State  `json:"state"`
+	Reason string `json:"reason,omitempty"`
+}

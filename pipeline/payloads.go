@@ -224,6 +224,8 @@ type PublishRequest struct {
 	// Drift are reference kernels' drift reports, stored by the same
 	// publish; a request of drift reports alone adds no package.
 	Drift []DriftReport `json:"drift,omitempty"`
+	// Kernel is the outcome of the rebuild publishing a kernel.
+	Kernel *KernelOutcome `json:"kernel,omitempty"`
 }
 
 // PublishResult says what a publish did.

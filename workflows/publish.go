@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -76,6 +77,7 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 	// replays the same.
 	req := pipeline.PublishRequest{ID: fmt.Sprintf("%s@%d", info.WorkflowExecution.ID, info.WorkflowStartTime.UnixNano()),
 		Repository: r.in.Plan.Repository, Requester: info.WorkflowExecution.ID, Add: signed.RPMs}
+	req.Kernel = r.outcome()
 	now := workflow.Now(r.ctx)
 	for i, it := range items {
 		req.Provenance = append(req.Provenance, pipeline.Provenance{RPM: signed.RPMs[i], SourceRPM: it.build.SRPM,
@@ -93,4 +95,18 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 	r.stage(pipeline.StagePublished)
 	r.memo()
 	return RebuildResult{Stage: pipeline.StagePublished, Published: &res, Excluded: excluded}, nil
+}
+
+// outcome is what the rebuild did with each kmod, for the compatibility page.
+func (r *rebuild) outcome() *pipeline.KernelOutcome {
+	o := &pipeline.KernelOutcome{KernelNVR: r.vr, Kmods: map[string]pipeline.KmodOutcome{}}
+	for name, u := range r.st.Kmods {
+		o.Kmods[name] = pipeline.KmodOutcome{State: u.State, Reason: u.Reason}
+	}
+	for _, rep := range r.st.Kabi.Reports {
+		if strings.HasSuffix(rep.Name, ".json") {
+			o.Reports = append(o.Reports, rep)
+		}
+	}
+	return o
 }

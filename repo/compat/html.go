@@ -32,7 +32,7 @@ pre{background:#f6f6f6;padding:.6rem;overflow-x:auto}
 </head>
 <body>
 <h1>{{.Repo}}: kernel and kmod compatibility</h1>
-<p>Generated {{.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}} by the publish that wrote this repository's metadata.
+<p>Generated {{.Generated.UTC.Format "2006-01-02 15:04:05 UTC"}} by the publish that wrote this repository's metadata{{if .Revision}} (revision <span id="revision">{{.Revision}}</span>){{end}}.
 Machine-readable: <a href="status.json">status.json</a>.</p>
 <h2>Install</h2>
 <pre id="install">{{range .Install}}{{.}}

@@ -62,6 +62,8 @@ type Page struct {
 	Repo string `json:"repo"`
 	// BaseURL is where the repository is served.
 	BaseURL string `json:"base_url"`
+	// Revision is the repomd.xml revision the page was committed with.
+	Revision string `json:"revision"`
 	// Generated is when the page was written (by the publish that wrote it).
 	Generated time.Time `json:"generated"`
 	// Install holds the shell lines that install the repository, its key and

@@ -43,8 +43,14 @@ func (p *Publisher) attempt(ctx context.Context, dir string, adds []*entry, remo
 	res.Uploaded, res.Skipped = 0, len(adds)
 	curSig := p.findSignature(st.repomd, st.asc)
 	if st.repomd != nil && sameKeys(st, entries) && sigfile.VerifyFirst(p.kr, st.repomd, st.asc) == nil {
-		res.Committed, res.Revision = false, st.md.Revision
-		return p.recordCurrent(ctx, st, curSig)
+		same, err := p.pagesCurrent(ctx, st, entries)
+		if err != nil {
+			return err
+		}
+		if same {
+			res.Committed, res.Revision = false, st.md.Revision
+			return p.recordCurrent(ctx, st, curSig)
+		}
 	}
 	for _, e := range entries {
 		if e.Pkg != nil {
@@ -63,6 +69,13 @@ func (p *Publisher) attempt(ctx context.Context, dir string, adds []*entry, remo
 	if err != nil {
 		return fmt.Errorf("write metadata: %w", err)
 	}
+	pages, err := p.pages(ctx, meta.md.Revision, entries)
+	if err != nil {
+		return err
+	}
+	if err := p.addPages(ctx, dir, meta, pages); err != nil {
+		return err
+	}
 	for _, d := range meta.md.Data {
 		if _, err := p.ensure(ctx, d.Location, meta.files[d.Location]); err != nil {
 			return err
@@ -80,13 +93,17 @@ func (p *Publisher) attempt(ctx context.Context, dir string, adds []*entry, remo
 	}
 	res.Committed, res.Revision = true, gen.Revision
 	p.cfg.Logf("publish %s: revision %s, %d packages", p.cfg.Name, gen.Revision, len(entries))
-	return updateJournal(ctx, p.store, func(j *Journal) error {
+	err = updateJournal(ctx, p.store, func(j *Journal) error {
 		if st.repomd != nil {
 			j.markCurrent(p.currentGeneration(st, curSig), gen.Committed)
 		}
 		j.markCurrent(gen, gen.Committed)
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	return p.copyPages(ctx, pages)
 }
 
 // currentGeneration describes the state's repomd for the journal.

@@ -78,6 +78,9 @@ type Config struct {
 	Now func() time.Time
 	// TempDir holds working files; "" means os.TempDir().
 	TempDir string
+	// Pages, when set, renders files describing the repository (the
+	// compatibility page) that are committed with its metadata.
+	Pages PageFunc
 	// Logf, when set, receives progress messages.
 	Logf func(format string, args ...any)
 }

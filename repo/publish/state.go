@@ -29,12 +29,17 @@ type state struct {
 	repomdSum                 string
 	md                        *repodata.Repomd
 	pkgs                      []*repodata.Package
+	// pageData are repomd.xml's entries of the pages (Config.Pages).
+	pageData []repodata.Data
 }
 
 // generation describes st as a journal generation (without times).
 func (st *state) generation() Generation {
 	g := Generation{Repomd: st.repomdSum, Revision: st.md.Revision}
 	for _, d := range st.md.Data {
+		g.Keys = append(g.Keys, d.Location)
+	}
+	for _, d := range st.pageData {
 		g.Keys = append(g.Keys, d.Location)
 	}
 	for _, p := range st.pkgs {
@@ -93,6 +98,8 @@ func readState(ctx context.Context, s store.Store, dir string) (*state, error) {
 				return nil, err
 			}
 			kept = append(kept, d)
+		default:
+			st.pageData = append(st.pageData, d)
 		}
 	}
 	st.md.Data = kept
