@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +17,11 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/compat"
+	"github.com/kabiforge/kabiforge/repo/repodata"
 	"github.com/kabiforge/kabiforge/workflows"
 )
 
@@ -206,4 +210,40 @@ comm -23 <(rpm -qp --nosignature --requires "$1" | sed -n 's/^kernel(\([^)]*\)).
 		p.t.Fatalf("greylist of %s: %v %v %q", rpmFile, err, convErr, out)
 	}
 	return n
+}
+
+// page reads the compatibility page's status.json that repomd.xml names,
+// checks it carries repomd.xml's revision and is the file at the root,
+// and returns each kernel's cell of each kmod, "kernel/kmod" → state.
+func (p *livePipeline) page() map[string]compat.Cell {
+	p.t.Helper()
+	md, err := repodata.DecodeRepomd(bytes.NewReader(p.repomd()))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	d := md.Find(activities.PageStatusType)
+	if d == nil {
+		p.t.Fatalf("repomd.xml revision %s names no compatibility page", md.Revision)
+	}
+	named, err := os.ReadFile(filepath.Join(p.repoDir, d.Location))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if root, err := os.ReadFile(filepath.Join(p.repoDir, "status.json")); err != nil || !bytes.Equal(root, named) {
+		p.t.Errorf("status.json at the root is not the one revision %s names: %v", md.Revision, err)
+	}
+	var pg compat.Page
+	if err := json.Unmarshal(named, &pg); err != nil {
+		p.t.Fatal(err)
+	}
+	if pg.Revision != md.Revision {
+		p.t.Errorf("status.json says revision %s, repomd.xml %s", pg.Revision, md.Revision)
+	}
+	cells := map[string]compat.Cell{}
+	for _, k := range pg.Kernels {
+		for name, c := range k.Kmods {
+			cells[k.NVR+"/"+name] = c
+		}
+	}
+	return cells
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/devserver/devtest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/compat"
 	"github.com/kabiforge/kabiforge/repo/modsign"
 	"github.com/kabiforge/kabiforge/repo/modsign/modsigntest"
 	"github.com/kabiforge/kabiforge/repo/publish"
@@ -195,6 +196,16 @@ func TestEndToEnd(t *testing.T) {
 	if sb.Kabi.Previous != kernelA || sb.Kabi.Changed != 1 || !slices.Equal(sb.Kabi.Broken, []string{demo.FragileKmod}) {
 		t.Errorf("B: kABI summary %+v", sb.Kabi)
 	}
+	// The page committed with B's metadata says what B's rebuild did.
+	cells := p.page()
+	for name, state := range map[string]compat.State{demo.StableKmod: compat.Kept, demo.FragileKmod: compat.Rebuilt, demo.TunableKmod: compat.Kept} {
+		if c := cells[kernelB+"/"+name]; c.State != state {
+			t.Errorf("page: B × %s = %+v, want %s", name, c, state)
+		}
+		if c := cells[kernelA+"/"+name]; c.State != compat.Rebuilt {
+			t.Errorf("page: A × %s = %+v, want rebuilt", name, c)
+		}
+	}
 	builds := p.listed(`WorkflowType = "PackageBuild" AND WorkflowId STARTS_WITH "build/kmod-"`, 4)
 	if len(builds) != 4 || !slices.Contains(builds, "build/kmod-fragiledrv-for-"+kernelB+"/x86_64") {
 		t.Errorf("kmod builds %v: want the three for A and fragiledrv for B", builds)
@@ -275,6 +286,9 @@ func TestEndToEnd(t *testing.T) {
 	repomd := string(p.repomd())
 	if bytes.Equal(before, []byte(repomd)) {
 		t.Error("approved kernel D did not change the repository")
+	}
+	if c := p.page()[kernelD+"/"+demo.FragileKmod]; c.State != compat.Excluded || !strings.Contains(c.Reason, demo.FragileSymbol) {
+		t.Errorf("page: D × %s = %+v, want excluded for its missing symbol", demo.FragileKmod, c)
 	}
 	dnf2 := testutil.NewDNFRoot(t)
 	dnf2.AddRepo(testutil.Repo{Name: repoName, BaseURL: "file://" + p.repoDir, GPGKey: "file://" + filepath.Join(p.repoDir, publish.KeyFileKey(repoName))})
