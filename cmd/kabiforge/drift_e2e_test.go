@@ -46,7 +46,7 @@ streams:
     references: [{source: stream8, version: 6.1.0, release: "*.el8"}]
 arches: [{name: x86_64, queue: build-x86_64-drift}]
 builder: {kind: rpmbuild}
-kmods: [{name: kfcount}, {name: kfwatch}, {name: kfmisc}]
+kmods: [{name: kfcount, source: upstream}, {name: kfwatch, source: upstream}, {name: kfmisc, source: upstream}]
 signing: {key: %[1]s/keys/signing.asc, generate: true}
 stores:
   artifacts: dir://%[1]s/artifacts
