@@ -3,8 +3,11 @@ package activities
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/drift"
@@ -24,7 +27,7 @@ func (a *Activities) ListReferences(ctx context.Context, name string) (pipeline.
 	if err != nil {
 		err = classify("list source "+name, err)
 		if isBadInput(err) {
-			return pipeline.Listing{Packages: []pipeline.SourcePackage{}, Problems: []string{err.Error()}}, nil
+			return pipeline.Listing{Packages: []pipeline.SourcePackage{}, Problems: []string{problem(err)}}, nil
 		}
 		return pipeline.Listing{}, err
 	}
@@ -88,7 +91,7 @@ func (a *Activities) DriftCheck(ctx context.Context, in pipeline.DriftCheckInput
 			km, _, err := a.readKmod(ctx, spec.Name, b.RPMs, filepath.Join(adir, fmt.Sprint("kmod", i)))
 			switch {
 			case isBadInput(err):
-				m.Problem = err.Error()
+				m.Problem = problem(err)
 			case err != nil:
 				return pipeline.DriftSummary{}, err
 			default:
@@ -114,7 +117,7 @@ func (a *Activities) DriftCheck(ctx context.Context, in pipeline.DriftCheckInput
 func (a *Activities) readABI(ctx context.Context, rpms []pipeline.Artifact, dir string) (*kabi.ABI, string, error) {
 	abi, err := a.loadKernel(ctx, rpms, dir)
 	if isBadInput(err) {
-		return nil, err.Error(), nil
+		return nil, problem(err), nil
 	}
 	return abi, "", err
 }
@@ -139,6 +142,15 @@ func summarize(r drift.Report) pipeline.DriftSummary {
 		}
 	}
 	return out
+}
+
+// problem is what a refused input's error says, for a report entry.
+func problem(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
 }
 
 // isBadInput reports whether err is a non-retryable refusal of the input
