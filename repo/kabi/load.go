@@ -164,7 +164,7 @@ func KernelFromRPMs(pkgs []*rpm.Package) (*ABI, error) {
 		}
 	}
 	if abi == nil {
-		return nil, errors.New("no package has kernel(sym) Provides or a symbol table")
+		return nil, errors.New("no package carries kernel symbols (kernel(sym) Provides or a symbol table in its payload)")
 	}
 	abi.Name = strings.Join(names, "+")
 	if stable != nil {
