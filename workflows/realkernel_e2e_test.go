@@ -26,6 +26,9 @@ import (
 // count and split is computed here from the published packages with rpm2cpio,
 // modprobe --dump-modversions, awk and join, not by kabiforge's code.
 func TestRealKernelsEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three real kernel package builds and six kmod compiles: runs without -short")
+	}
 	n1Tree, n2Tree := kftest.Need(t, "6.1.0-47"), kftest.Need(t, "6.1.0-57")
 	p := newPipeline(t, pipelineSetup{builder: kftest.KmodBuilder(t), name: "rpmbuild", version: "6.1.0", build: 30 * time.Minute})
 	runRealKernels(t, p, demo.RealKernel{Tree: n1Tree, Release: "47"}, demo.RealKernel{Tree: n2Tree, Release: "57"})

@@ -17,6 +17,9 @@ import (
 // so every kmod is compiled again; the progress lines name each step and
 // dnf installs what the banner says.
 func TestDevDemoRealFamily(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three real kernel package builds and six kmod compiles: runs without -short")
+	}
 	n1, n2 := kftest.Need(t, "6.1.0-47"), kftest.Need(t, "6.1.0-57")
 	layout := func(symvers string) string {
 		out, err := exec.Command("awk", `$2 == "module_layout" {print $1}`, symvers).Output()
