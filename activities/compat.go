@@ -112,10 +112,12 @@ func compatPage(in compatInput) compat.Page {
 			case ko.State == pipeline.StateExcluded || ko.State == pipeline.StateFailed:
 				k.Kmods[name] = compat.Cell{State: compat.Excluded, Reason: ko.Reason}
 			case own != nil:
-				k.Kmods[name] = compat.Cell{State: compat.Rebuilt, Version: own.version, Reason: ko.Reason, Link: ProvenanceKey(own.rec.RPM.Name)}
+				k.Kmods[name] = compat.Cell{State: compat.Rebuilt, Version: own.version, Reason: ko.Reason, Link: ProvenanceKey(own.rec.RPM.Name),
+					Greylisted: ko.Greylist}
 			case hasOutcome && ko.State == pipeline.StateCompatible && kept != nil:
 				k.Kmods[name] = compat.Cell{State: compat.Kept, Version: kept.version,
-					Reason: cmp.Or(ko.Reason, "proven compatible") + "; built for " + kept.rec.KernelNVR, Link: ProvenanceKey(kept.rec.RPM.Name)}
+					Reason: cmp.Or(ko.Reason, "proven compatible") + "; built for " + kept.rec.KernelNVR, Link: ProvenanceKey(kept.rec.RPM.Name),
+					Greylisted: ko.Greylist}
 			case hasOutcome && ko.State == pipeline.StateCompatible:
 				k.Kmods[name] = compat.Cell{State: compat.Unknown, Reason: "kept, but its build is no longer in the repository"}
 			}

@@ -68,4 +68,7 @@ type KernelOutcome struct {
 type KmodOutcome struct {
 	State  State  `json:"state"`
 	Reason string `json:"reason,omitempty"`
+	// Greylist counts the symbols the published build uses off the
+	// kernel's stablelist (status' Greylist).
+	Greylist int `json:"greylist,omitempty"`
 }

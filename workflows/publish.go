@@ -101,7 +101,7 @@ func (r *rebuild) signAndPublish() (RebuildResult, error) {
 func (r *rebuild) outcome() *pipeline.KernelOutcome {
 	o := &pipeline.KernelOutcome{KernelNVR: r.vr, Kmods: map[string]pipeline.KmodOutcome{}}
 	for name, u := range r.st.Kmods {
-		o.Kmods[name] = pipeline.KmodOutcome{State: u.State, Reason: u.Reason}
+		o.Kmods[name] = pipeline.KmodOutcome{State: u.State, Reason: u.Reason, Greylist: u.Greylist}
 	}
 	for _, rep := range r.st.Kabi.Reports {
 		if strings.HasSuffix(rep.Name, ".json") {

@@ -312,6 +312,10 @@ func TestRebuildStatusShowsGreylistsAndExportChanges(t *testing.T) {
 		if got := s.Kmods[name].Greylist; got != want {
 			t.Errorf("%s: greylist %d, want %d", name, got, want)
 		}
+		// The compatibility page reads the publish's outcome.
+		if got := w.requests[0].Kernel.Kmods[name].Greylist; got != want {
+			t.Errorf("%s: greylist %d in the publish's outcome, want %d", name, got, want)
+		}
 	}
 	if !slices.Equal(s.Kabi.ExportChanged, w.exportChanged) {
 		t.Errorf("kABI summary %+v, want export changes %q", s.Kabi, w.exportChanged)
