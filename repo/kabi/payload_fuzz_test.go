@@ -1,6 +1,9 @@
 package kabi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,17 +23,56 @@ func payloadSeeds(f *testing.F) [][]byte {
 		{Name: "printk", CRC: 0x1234abcd, Module: "vmlinux", Export: "EXPORT_SYMBOL"},
 		{Name: "__kmalloc", CRC: 0x0badcafe, Module: "vmlinux", Export: "EXPORT_SYMBOL_GPL"},
 	}
-	src := f.TempDir()
-	writeFile(f, filepath.Join(src, "symvers"), symversText(syms))
-	writeFile(f, filepath.Join(src, "kabi_stablelist_x86_64"), "[rhel9_x86_64_stablelist]\n\tprintk\n")
-	copyFile(f, buildHelloModule(f), filepath.Join(src, "kabiforge_hello.ko"))
 	kernel := renderSpec(f, "kernel.spec.tmpl", map[string]any{"Version": "6.1.0", "Release": "1", "Symbols": syms})
 	kmod := renderSpec(f, "kmods.spec.tmpl", map[string]any{
 		"Kmods": []kmodCase{{Name: "hello", Module: "kabiforge_hello.ko"}}, "KVer": "6.1.0-1.x86_64"})
-	uncompressed := []string{"--define", "_sourcedir " + src, "--define", "_binary_payload w.ufdio"}
-	paths := testutil.RPMBuild(f, kernel, uncompressed...)
-	paths = append(paths, testutil.RPMBuild(f, kmod, uncompressed...)...)
-	paths = append(paths, testutil.RPMBuild(f, kmod, "--define", "_sourcedir "+src)...)
+	// The packages are built once per content of their inputs (the specs,
+	// the module's source and the kernel headers it is built against) and
+	// kept in the user cache: each fuzzing worker and every test run needs
+	// them, and building the module is slow.
+	h := sha256.New()
+	inputs := []string{kernel, kmod, symversText(syms), kernelHeaders(f)}
+	for _, name := range []string{"hello.c", "Kbuild"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "hellokmod", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		inputs = append(inputs, string(b))
+	}
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%d:%s", len(in), in)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		f.Fatal(err)
+	}
+	dir := filepath.Join(cache, "kabiforge", "fuzz-payload-seeds", hex.EncodeToString(h.Sum(nil))[:16])
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.rpm"))
+	if len(paths) != 5 {
+		src := f.TempDir()
+		writeFile(f, filepath.Join(src, "symvers"), symversText(syms))
+		writeFile(f, filepath.Join(src, "kabi_stablelist_x86_64"), "[rhel9_x86_64_stablelist]\n\tprintk\n")
+		copyFile(f, buildHelloModule(f), filepath.Join(src, "kabiforge_hello.ko"))
+		uncompressed := []string{"--define", "_sourcedir " + src, "--define", "_binary_payload w.ufdio"}
+		built := testutil.RPMBuild(f, kernel, uncompressed...)
+		for i, p := range append(testutil.RPMBuild(f, kmod, uncompressed...), testutil.RPMBuild(f, kmod, "--define", "_sourcedir "+src)...) {
+			built = append(built, filepath.Join(filepath.Dir(p), fmt.Sprint(i, "-", filepath.Base(p))))
+			copyFile(f, p, built[len(built)-1])
+		}
+		tmp := dir + ".tmp" + fmt.Sprint(os.Getpid())
+		if err := os.MkdirAll(tmp, 0o755); err != nil {
+			f.Fatal(err)
+		}
+		paths = nil
+		for _, p := range built {
+			copyFile(f, p, filepath.Join(tmp, filepath.Base(p)))
+			paths = append(paths, filepath.Join(dir, filepath.Base(p)))
+		}
+		os.RemoveAll(dir)
+		if err := os.Rename(tmp, dir); err != nil {
+			f.Fatal(err)
+		}
+	}
 	var out [][]byte
 	for _, p := range paths {
 		b, err := os.ReadFile(p)
