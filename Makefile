@@ -11,7 +11,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEVSERVER := cmd/kabiforge-devserver
 DEVGO     := GOWORK=off $(GO) -C $(DEVSERVER)
 
-.PHONY: all build tools demo test test-short test-topology bench fuzz clean workspace
+.PHONY: all build tools demo test test-demo test-short test-topology bench fuzz clean workspace
 
 all: build
 
@@ -38,6 +38,12 @@ test: tools
 	$(DEVGO) vet ./...
 	$(DEVGO) test -count=1 -timeout 10m ./...
 	$(GO) test -count=1 -timeout 60m ./...
+
+# `make demo` on the real kernel family, end to end (three kernel package
+# builds and six kmod compiles: ~20 min on 2 cores, so not in `make test`,
+# whose TestRealKernelsEndToEnd runs the same family through the pipeline).
+test-demo: tools
+	$(GO) test -tags realdemo -count=1 -timeout 60m -run TestDevDemoRealFamily -v ./cmd/kabiforge
 
 # The scale-out test (internal/topology, build tag topology): PostgreSQL, a full
 # Temporal server with mTLS, versitygw, build hosts in network namespaces; root.

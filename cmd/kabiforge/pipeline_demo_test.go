@@ -1,3 +1,5 @@
+//go:build realdemo
+
 package main
 
 import (
