@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	enumspb "go.temporal.io/api/enums/v1"
 	"io"
 	"maps"
 	"path"
@@ -209,7 +210,11 @@ func (a *app) watchCommand() *cobra.Command {
 					continue
 				}
 				id := workflows.WatchScheduleID(s.Name)
-				if err := c.ScheduleClient().GetHandle(ctx, id).Trigger(ctx, client.ScheduleTriggerOptions{}); err != nil {
+				// A run in progress (the one a worker's start triggered) may
+				// have listed the source before what is new arrived: run
+				// again after it rather than being skipped by the schedule.
+				opts := client.ScheduleTriggerOptions{Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_BUFFER_ONE}
+				if err := c.ScheduleClient().GetHandle(ctx, id).Trigger(ctx, opts); err != nil {
 					return fmt.Errorf("trigger %s: %w", id, err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "triggered %s\n", id)

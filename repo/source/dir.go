@@ -87,8 +87,9 @@ func (d *localDir) read(loc string) (Package, error) {
 	if err != nil {
 		return Package{}, badInput(d.f.name(loc), ErrMalformed, "%v", err)
 	}
-	if !h.IsSource() {
-		return Package{}, badInput(d.f.name(loc), ErrMismatch, "named .src.rpm but a binary package")
+	if named := strings.HasSuffix(loc, ".src.rpm"); named != h.IsSource() {
+		what := map[bool]string{true: "named .src.rpm but a binary package", false: "a source package not named .src.rpm"}[named]
+		return Package{}, badInput(d.f.name(loc), ErrMismatch, "%s", what)
 	}
 	return Package{NEVRA: h.NEVRA, Location: loc, Size: st.Size()}, nil
 }
