@@ -95,11 +95,15 @@ func TestDriftOfTheRealFamily(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { _, err := runCLI(ctx, "worker", "--config", cfgFile); done <- err }()
+	workerLog := &lockedBuffer{}
+	go func() { done <- runCLITo(ctx, workerLog, "worker", "--config", cfgFile, "--log-level", "info") }()
 	defer func() {
 		stop()
 		if err := <-done; err != nil {
 			t.Errorf("worker: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("worker log:\n%s", workerLog.String())
 		}
 	}()
 	c, err := client.Dial(client.Options{HostPort: srv.Frontend, Logger: log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))})
@@ -115,9 +119,11 @@ func TestDriftOfTheRealFamily(t *testing.T) {
 		vr := ref.kernel.NVR(".el8")
 		rpms, _ := kftest.KernelRPMs(t, ref.kernel)
 		copyFile(t, kernelCore(t, rpms), filepath.Join(dir, "stream8", "kernel-core-"+vr+".x86_64.rpm"))
-		if out, err := runCLI(context.Background(), "watch", "--now", "--config", cfgFile); err != nil || !strings.Contains(out, "watch/stream8") {
+		out, err := runCLI(context.Background(), "watch", "--now", "--config", cfgFile)
+		if err != nil || !strings.Contains(out, "watch/stream8") {
 			t.Fatalf("watch --now: %v\n%s", err, out)
 		}
+		t.Logf("watch --now: %s", out)
 		report := waitDrift(t, cfgFile, vr)
 		stored, err := os.ReadFile(filepath.Join(repoDir, "drift", vr+".json"))
 		if err != nil {
@@ -193,7 +199,7 @@ type driftResult struct {
 // waitDrift runs kabiforge drift NVR --json until the report is published.
 func waitDrift(t *testing.T, cfgFile, vr string) driftResult {
 	t.Helper()
-	for deadline := time.Now().Add(5 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(500 * time.Millisecond) {
 		status, err := runCLI(context.Background(), "drift", vr, "--config", cfgFile)
 		if err == nil && strings.Contains(status, ": done;") {
 			out, err := runCLI(context.Background(), "drift", vr, "--json", "--config", cfgFile)
