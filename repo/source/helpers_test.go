@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sync"
@@ -77,6 +78,15 @@ func index(t testing.TB, dir string) {
 	t.Helper()
 	if _, err := repodata.Index(context.Background(), dir, repodata.Options{Compression: repodata.Gzip}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// createrepo indexes dir with createrepo_c, as a mirror would.
+func createrepo(t testing.TB, dir string) {
+	t.Helper()
+	testutil.RequireTool(t, "createrepo_c")
+	if out, err := exec.Command("createrepo_c", "--no-database", "--compress-type", "gz", dir).CombinedOutput(); err != nil {
+		t.Fatalf("createrepo_c %s: %v\n%s", dir, err, out)
 	}
 }
 

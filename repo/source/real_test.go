@@ -191,7 +191,10 @@ func TestCentOSTamperedOrResignedRefused(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, centos7), tampered, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	index(t, dir) // the metadata vouches for the tampered bytes
+	// The metadata vouches for the tampered bytes: a mirror indexed them
+	// with createrepo_c, which does not check a package's own digests
+	// (repodata.Index refuses them).
+	createrepo(t, dir)
 	src := newSource(t, config.Source{Name: "c7", Kind: config.SourceRPMMD, URL: "file://" + dir}, Options{})
 	st := openStore(t)
 	_, err = Fetch(context.Background(), src, list(t, src)[0], st, FetchOptions{Keys: centosKeys(t)})
