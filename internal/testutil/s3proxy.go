@@ -1,7 +1,6 @@
 package testutil
 
 import (
-	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
@@ -23,12 +22,12 @@ func IgnoringConditionalWrites(t testing.TB, endpoint, accessKey, secretKey stri
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	direct := proxy.Director
 	signer := v4.NewSigner()
 	creds := aws.Credentials{AccessKeyID: accessKey, SecretAccessKey: secretKey}
-	proxy.Director = func(r *http.Request) {
-		direct(r)
+	proxy := &httputil.ReverseProxy{Rewrite: func(pr *httputil.ProxyRequest) {
+		pr.SetURL(target)
+		pr.Out.Host = pr.In.Host // the client signed the proxy's host
+		r := pr.Out
 		if r.Header.Get("If-None-Match") == "" && r.Header.Get("If-Match") == "" {
 			return
 		}
@@ -39,7 +38,7 @@ func IgnoringConditionalWrites(t testing.TB, endpoint, accessKey, secretKey stri
 		if err != nil {
 			t.Errorf("re-sign: %v", err)
 		}
-	}
+	}}
 	p := httptest.NewServer(proxy)
 	t.Cleanup(p.Close)
 	return p.URL
