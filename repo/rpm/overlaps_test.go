@@ -87,12 +87,13 @@ func parseDep(t *testing.T, s string) rpm.Dep {
 	return d
 }
 
-
 // TestOverlaps: the cases the kmod build's resolver and the publish
 // retention relied on when each had a copy of this rule.
 func TestOverlaps(t *testing.T) {
 	kd := rpm.Dep{Name: "kernel-devel", Flags: rpm.EQ, Version: "4.18.0", Release: "80.el8"}
-	sym := func(name, crc string) rpm.Dep { return rpm.Dep{Name: "kernel(" + name + ")", Flags: rpm.EQ, Version: crc} }
+	sym := func(name, crc string) rpm.Dep {
+		return rpm.Dep{Name: "kernel(" + name + ")", Flags: rpm.EQ, Version: crc}
+	}
 	k := func(f rpm.Flags, v string) rpm.Dep { return rpm.Dep{Name: "k", Flags: f, Version: v} }
 	for _, tc := range []struct {
 		prov, req rpm.Dep
