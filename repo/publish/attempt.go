@@ -3,244 +3,237 @@ package publish
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
+	"slices"
 	"time"
 
-	"github.com/kabiforge/kabiforge/repo/repodata"
-	"github.com/kabiforge/kabiforge/repo/rpm"
 	"github.com/kabiforge/kabiforge/repo/sigfile"
-	"github.com/kabiforge/kabiforge/repo/store"
 )
 
-// stage signs (when configured) and describes the packages to add.
-// Every package is checked against its digests before any is signed or
-// described: a corrupt or truncated package fails the whole change set.
-func (p *Publisher) stage(ctx context.Context, work string, paths []string) ([]*entry, error) {
-	if err := rpm.CheckFiles(ctx, paths); err != nil {
-		return nil, fmt.Errorf("add: %w", err)
-	}
-	var out []*entry
-	for i, path := range paths {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		src := path
-		if p.cfg.SignPackages {
-			dir := filepath.Join(work, "signed", fmt.Sprint(i))
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return nil, err
-			}
-			src = filepath.Join(dir, filepath.Base(path))
-			if err := p.cfg.Signer.SignRPMTo(path, src); err != nil {
-				return nil, err
-			}
-		}
-		e, err := describeLocal(src)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, nil
+// attemptInput is what one try at a publish works from.
+type attemptInput struct {
+	dir    string // the try's own scratch folder
+	adds   []*entry
+	remove []string
+	carry  *carryOver
 }
 
-// describeLocal reads a local RPM into a new entry keyed by its checksum.
-func describeLocal(path string) (*entry, error) {
-	rp, err := rpm.Open(path)
+// carryOver is what one try hands the next: since when another publish
+// has been seen in flight, and the release package, built at most once.
+type carryOver struct {
+	inFlightSince time.Time
+	release       releaseCache
+}
+
+// attemptResult is what one try did; Publish reports it in Result.
+type attemptResult struct {
+	committed                   bool
+	revision                    string
+	packages, uploaded, skipped int
+	dropped                     []string
+}
+
+// result copies what a try did into res.
+func (a attemptResult) result(res *Result) {
+	res.Committed, res.Revision, res.Packages = a.committed, a.revision, a.packages
+	res.Uploaded, res.Skipped, res.Dropped = a.uploaded, a.skipped, a.dropped
+}
+
+// attempt is one try at a publish, from reading the current state to the
+// journal update after the commit.
+func (p *Publisher) attempt(ctx context.Context, in attemptInput) (attemptResult, error) {
+	var out attemptResult
+	st, err := readState(ctx, p.store, in.dir)
 	if err != nil {
-		return nil, fmt.Errorf("add %s: %w", path, err)
+		return out, err
 	}
-	if rp.IsSource() {
-		return nil, fmt.Errorf("add %s: a source package; repositories here hold binary packages", path)
-	}
-	f, err := os.Open(path)
+	entries, err := p.prepare(ctx, st, &in, &out)
 	if err != nil {
-		return nil, fmt.Errorf("add %s: %w", path, err)
+		return out, err
 	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	curSig := p.findSignature(st.repomd, st.asc)
+	if st.repomd != nil && sameKeys(st, entries) && sigfile.VerifyFirst(p.kr, st.repomd, st.asc) == nil {
+		same, err := p.pagesCurrent(ctx, st, entries)
+		if err != nil {
+			return out, err
+		}
+		if same {
+			out.committed, out.revision = false, st.md.Revision
+			return out, p.recordCurrent(ctx, st, curSig)
+		}
+	}
+	if err := p.upload(ctx, entries, &out); err != nil {
+		return out, err
+	}
+	meta, err := buildMetadata(in.dir, entries, p.cfg.Now)
 	if err != nil {
-		return nil, fmt.Errorf("add %s: %w", path, err)
+		return out, fmt.Errorf("write metadata: %w", err)
 	}
-	fi, err := f.Stat()
+	pages, err := p.pages(ctx, meta.md.Revision, entries)
+	if err != nil {
+		return out, err
+	}
+	if err := p.addPages(ctx, in.dir, meta, pages); err != nil {
+		return out, err
+	}
+	gen, err := p.uploadMetadata(ctx, meta, entries)
+	if err != nil {
+		return out, err
+	}
+	if err := p.commit(ctx, st, meta.repomd, curSig, &gen); err != nil {
+		return out, err
+	}
+	out.committed, out.revision = true, gen.Revision
+	p.cfg.Logf("publish %s: revision %s, %d packages", p.cfg.Name, gen.Revision, len(entries))
+	err = updateJournal(ctx, p.store, func(j *Journal) error {
+		if st.repomd != nil {
+			j.markCurrent(p.currentGeneration(st, curSig), gen.Committed)
+		}
+		j.markCurrent(gen, gen.Committed)
+		return nil
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, p.copyPages(ctx, pages)
+}
+
+// prepare waits out a publish in flight, writes the companion files, adds
+// the release package when one is due and plans the new package list.
+func (p *Publisher) prepare(ctx context.Context, st *state, in *attemptInput, out *attemptResult) ([]*entry, error) {
+	if err := p.checkInFlight(st, &in.carry.inFlightSince); err != nil {
+		return nil, err
+	}
+	if err := p.writeCompanions(ctx); err != nil {
+		return nil, err
+	}
+	adds, remove := in.adds, in.remove
+	if rel, old, err := in.carry.release.get(ctx, p, st); err != nil {
+		return nil, err
+	} else if rel != nil {
+		adds = append(slices.Clone(adds), rel)
+		if old != "" {
+			remove = append(slices.Clone(remove), old)
+		}
+	}
+	entries, dropped, err := p.plan(st, adds, remove)
 	if err != nil {
 		return nil, err
 	}
-	sum := hex.EncodeToString(h.Sum(nil))
-	key := "Packages/" + sum + "/" + filepath.Base(path)
-	if err := store.ValidKey(key); err != nil {
-		return nil, fmt.Errorf("add %s: %w", path, err)
-	}
-	return &entry{Path: path, Key: key, Sum: sum, Size: n,
-		Meta: repodata.FromRPM(rp, key, sum, fi.ModTime().Unix())}, nil
+	out.dropped, out.packages, out.skipped = dropped, len(entries), len(adds)
+	return entries, nil
 }
 
-// nevraID identifies a package by NEVRA with epoch 0 and none alike.
-func nevraID(name, epoch, version, release, arch string) string {
-	if epoch == "0" {
-		epoch = ""
-	}
-	return name + "\x00" + epoch + "\x00" + version + "\x00" + release + "\x00" + arch
-}
-
-func pkgID(p *repodata.Package) string {
-	return nevraID(p.Name, p.Epoch, p.Version, p.Release, p.Arch)
-}
-
-// plan returns the packages of the new repository and the NEVRAs dropped.
-func (p *Publisher) plan(st *state, adds []*entry, remove []string) ([]*entry, []string, error) {
-	gone := map[string]bool{}
-	for _, r := range remove {
-		n, err := rpm.ParseNEVRA(r)
-		if err != nil {
-			return nil, nil, fmt.Errorf("remove: %w", err)
-		}
-		gone[nevraID(n.Name, n.Epoch, n.Version, n.Release, n.Arch)] = true
-	}
-	added := map[string]*entry{}
-	for _, e := range adds {
-		added[pkgID(e.Meta)] = e
-	}
-	var entries []*entry
-	for _, pkg := range st.pkgs {
-		id := pkgID(pkg)
-		if a := added[id]; a != nil && sameBuild(a.Meta, pkg) {
-			delete(added, id) // already there, perhaps signed differently
-		} else if a != nil || gone[id] {
+// upload writes the packages the repository does not hold yet.
+func (p *Publisher) upload(ctx context.Context, entries []*entry, out *attemptResult) error {
+	for _, e := range entries {
+		if e.Pkg != nil {
 			continue
 		}
-		entries = append(entries, &entry{Pkg: pkg})
-	}
-	for _, e := range adds {
-		if added[pkgID(e.Meta)] == e {
-			entries = append(entries, e)
+		written, err := p.ensure(ctx, e.Key, e.Path)
+		if err != nil {
+			return err
+		}
+		if written {
+			out.uploaded++
+			out.skipped--
 		}
 	}
-	descs := make([]*repodata.Package, len(entries))
-	byDesc := map[*repodata.Package]*entry{}
-	for i, e := range entries {
-		descs[i] = e.desc()
-		byDesc[descs[i]] = e
-	}
-	kept, dropped := p.cfg.Retention.retain(descs)
-	entries = entries[:0]
-	for _, d := range kept {
-		entries = append(entries, byDesc[d])
-	}
-	present := map[string]bool{}
-	for _, d := range kept {
-		present[pkgID(d)] = true
-	}
-	var names []string
-	for _, pkg := range st.pkgs {
-		if !present[pkgID(pkg)] {
-			names = append(names, pkg.NEVRA())
-		}
-	}
-	for _, d := range dropped {
-		if byDesc[d].Pkg == nil && !present[pkgID(d)] {
-			names = append(names, d.NEVRA())
-		}
-	}
-	return entries, names, nil
+	return nil
 }
 
-// sameBuild reports whether two package records describe one build: same
-// NEVRA, build time and host, sizes and main header size. Signatures may
-// differ, so re-signing a package does not republish it.
-func sameBuild(a, b *repodata.Package) bool {
-	return pkgID(a) == pkgID(b) && a.BuildTime == b.BuildTime && a.BuildHost == b.BuildHost &&
-		a.InstalledSize == b.InstalledSize && a.ArchiveSize == b.ArchiveSize &&
-		a.HeaderEnd-a.HeaderStart == b.HeaderEnd-b.HeaderStart
-}
-
-// sameKeys reports whether the new entries are exactly the current packages.
-func sameKeys(st *state, entries []*entry) bool {
-	if len(st.pkgs) != len(entries) {
-		return false
+// uploadMetadata writes the new metadata files and returns the generation
+// they and the packages make.
+func (p *Publisher) uploadMetadata(ctx context.Context, meta *newMetadata, entries []*entry) (Generation, error) {
+	for _, d := range meta.md.Data {
+		if _, err := p.ensure(ctx, d.Location, meta.files[d.Location]); err != nil {
+			return Generation{}, err
+		}
+	}
+	gen := Generation{Repomd: sum256(meta.repomd), Revision: meta.md.Revision, Committed: p.cfg.Now()}
+	for _, d := range meta.md.Data {
+		gen.Keys = append(gen.Keys, d.Location)
 	}
 	for _, e := range entries {
-		if e.Pkg == nil {
-			return false
-		}
+		gen.Keys = append(gen.Keys, e.key())
 	}
-	return true
+	return gen, nil
 }
 
-// ensure makes key hold the content of the local file path. Keys are
-// content-addressed, so an existing object is left alone unless it is old
-// enough that a cleanup may be about to delete it; then it is written
-// again (same bytes) to renew it.
-func (p *Publisher) ensure(ctx context.Context, key, path string) (written bool, err error) {
-	info, err := p.store.Stat(ctx, key)
-	if err == nil && p.cfg.Now().Sub(info.ModTime) < p.cfg.Window/2 {
-		return false, nil
-	}
-	if err != nil && !errors.Is(err, store.ErrNotExist) {
-		return false, fmt.Errorf("stat %s: %w", key, err)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	if _, err := p.store.Put(ctx, key, f); err != nil {
-		return false, fmt.Errorf("upload %s: %w", key, err)
-	}
-	return true, nil
+// currentGeneration describes the state's repomd for the journal.
+func (p *Publisher) currentGeneration(st *state, sig []byte) Generation {
+	g := st.generation()
+	g.Signature = sig
+	g.Committed = p.cfg.Now()
+	return g
 }
 
-// putIfChanged writes small content to key unless it already holds it.
-func (p *Publisher) putIfChanged(ctx context.Context, key string, content []byte) error {
-	old, _, err := getAll(ctx, p.store, key)
+// recordCurrent makes sure the journal knows the current generation (a
+// previous publish may have committed but failed to write the journal).
+func (p *Publisher) recordCurrent(ctx context.Context, st *state, sig []byte) error {
+	j, _, err := readJournal(ctx, p.store)
 	if err != nil {
 		return err
 	}
-	if bytes.Equal(old, content) {
+	if g := j.find(st.repomdSum); g != nil && g.Replaced.IsZero() && !hasUnreplaced(j, st.repomdSum) {
 		return nil
 	}
-	if _, err := p.store.Put(ctx, key, bytes.NewReader(content)); err != nil {
-		return fmt.Errorf("write %s: %w", key, err)
-	}
-	return nil
+	return updateJournal(ctx, p.store, func(j *Journal) error {
+		j.markCurrent(p.currentGeneration(st, sig), p.cfg.Now())
+		return nil
+	})
 }
 
-// findSignature returns the signature packet in asc that verifies data.
-func (p *Publisher) findSignature(data, asc []byte) []byte {
-	sigs, err := sigfile.Split(asc)
+// hasUnreplaced reports whether a generation other than cur is unreplaced.
+func hasUnreplaced(j *Journal, cur string) bool {
+	for _, g := range j.Generations {
+		if g.Repomd != cur && g.Replaced.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
+// commit writes repomd.xml.asc and then repomd.xml, each conditional on
+// the version st read. When repomd.xml cannot be written, the previous
+// repomd.xml.asc is put back so clients keep a matching pair.
+func (p *Publisher) commit(ctx context.Context, st *state, repomd, curSig []byte, gen *Generation) error {
+	sig, err := signRaw(p.cfg.Signer, repomd)
 	if err != nil {
+		return fmt.Errorf("sign repomd.xml: %w", err)
+	}
+	gen.Signature = sig
+	sigs := [][]byte{sig}
+	if curSig != nil {
+		sigs = append(sigs, curSig)
+	}
+	j, _, err := readJournal(ctx, p.store)
+	if err != nil {
+		return err
+	}
+	for _, s := range j.recentSignatures(st.repomdSum, p.cfg.Now(), p.cfg.Window, p.cfg.MaxSignatures-len(sigs)) {
+		if !slices.ContainsFunc(sigs, func(b []byte) bool { return bytes.Equal(b, s) }) {
+			sigs = append(sigs, s)
+		}
+	}
+	asc, err := sigfile.Armor(sigs)
+	if err != nil {
+		return err
+	}
+	ascInfo, err := p.store.CompareAndSwap(ctx, RepomdAscKey, st.ascVersion, bytes.NewReader(asc))
+	if err != nil {
+		return fmt.Errorf("write %s: %w", RepomdAscKey, err)
+	}
+	_, err = p.store.CompareAndSwap(ctx, RepomdKey, st.repomdVersion, bytes.NewReader(repomd))
+	if err == nil {
 		return nil
 	}
-	for _, s := range sigs {
-		if _, err := p.kr.VerifyDetached(bytes.NewReader(data), bytes.NewReader(s)); err == nil {
-			return s
+	err = fmt.Errorf("write %s: %w", RepomdKey, err)
+	if st.asc != nil {
+		if _, rerr := p.store.CompareAndSwap(ctx, RepomdAscKey, ascInfo.Version, bytes.NewReader(st.asc)); rerr != nil {
+			return errors.Join(err, fmt.Errorf("put back the previous %s: %w", RepomdAscKey, rerr))
 		}
 	}
-	return nil
-}
-
-// checkInFlight returns errInFlight while another publish has written its
-// repomd.xml.asc but not yet its repomd.xml, for up to Config.Stale.
-func (p *Publisher) checkInFlight(st *state, since *time.Time) error {
-	if st.repomd == nil || st.asc == nil || sigfile.VerifyFirst(p.kr, st.repomd, st.asc) == nil {
-		*since = time.Time{}
-		return nil
-	}
-	if sigfile.VerifyAny(p.kr, st.repomd, st.asc) == nil {
-		if since.IsZero() {
-			*since = time.Now()
-		}
-		if time.Since(*since) < p.cfg.Stale {
-			return errInFlight
-		}
-	}
-	p.cfg.Logf("publish %s: repomd.xml.asc's first signature does not verify repomd.xml; rewriting it", p.cfg.Name)
-	return nil
+	return err
 }

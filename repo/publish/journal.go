@@ -204,3 +204,6 @@ func updateJournal(ctx context.Context, s store.Store, change func(*Journal) err
 		}
 	}
 }
+
+// errNoChange tells updateJournal to write nothing.
+var errNoChange = errors.New("no change")

@@ -177,8 +177,7 @@ func (p *Publisher) Publish(ctx context.Context, cs ChangeSet) (*Result, error) 
 		return nil, err
 	}
 	res := &Result{}
-	release := &releaseCache{dir: work}
-	var inFlightSince time.Time
+	carry := &carryOver{release: releaseCache{dir: work}}
 	for attempt := 0; ; attempt++ {
 		if attempt == p.cfg.MaxAttempts {
 			return res, ErrTooManyConflicts
@@ -188,7 +187,8 @@ func (p *Publisher) Publish(ctx context.Context, cs ChangeSet) (*Result, error) 
 		if err != nil {
 			return nil, err
 		}
-		err = p.attempt(ctx, dir, adds, cs.Remove, res, &inFlightSince, release)
+		done, err := p.attempt(ctx, attemptInput{dir: dir, adds: adds, remove: cs.Remove, carry: carry})
+		done.result(res)
 		os.RemoveAll(dir)
 		if err == nil {
 			break
