@@ -21,8 +21,7 @@ failed=0
 for dir in "${dirs[@]}"; do
 	for target in $(go test -list '^Fuzz' "$dir" | grep '^Fuzz'); do
 		[[ "${dir#./}.$target" =~ $pick ]] || continue
-		log=$(mktemp)
-		[[ -n ${FUZZLOGDIR:-} ]] && log=$FUZZLOGDIR/$target.log
+		if [[ -n ${FUZZLOGDIR:-} ]]; then log=$FUZZLOGDIR/$target.log; else log=$(mktemp); fi
 		echo "== ${dir#./} $target ($fuzztime)"
 		if go test "${flags[@]}" -fuzz "^$target\$" "$dir" >"$log" 2>&1; then
 			status=ok
