@@ -292,7 +292,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dnf2 := testutil.NewDNFRoot(t)
 	dnf2.AddRepo(testutil.Repo{Name: repoName, BaseURL: "file://" + p.repoDir, GPGKey: "file://" + filepath.Join(p.repoDir, publish.KeyFileKey(repoName))})
-	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod, repoName+"-release"); err != nil {
+	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod); err != nil {
 		t.Fatalf("dnf install D: %v\n%s", err, out)
 	}
 	p.checkHistory("kernel/" + kernelD)
