@@ -85,10 +85,14 @@ func (kr *Keyring) VerifyDetached(data, sig io.Reader) (string, error) {
 		return "", fmt.Errorf("signed with key %016X, which is not in the keyring", s.keyID)
 	}
 	h := s.hash.New()
+	var w io.Writer = h
 	if s.v4 != nil && s.v4.SigType == packet.SigTypeText {
-		h = openpgp.NewCanonicalTextHash(h) // gpg --textmode: lines end in CRLF
+		// gpg --textmode: the data is hashed with lines ending in CRLF, the
+		// signature's trailer as it is (through the canonical hash, a 0x0a
+		// byte in the trailer's times or lengths would become CRLF too).
+		w = openpgp.NewCanonicalTextHash(h)
 	}
-	if _, err := io.Copy(h, data); err != nil {
+	if _, err := io.Copy(w, data); err != nil {
 		return "", err
 	}
 	if err := s.verify(h, key); err != nil {
