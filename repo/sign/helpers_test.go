@@ -1,11 +1,10 @@
 package sign
 
 import (
+	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
@@ -64,35 +63,15 @@ func testKey(t testing.TB, algo Algorithm) *Key {
 // a function running `rpmkeys --checksig` with signature-level verification.
 func rpmkeysRoot(t testing.TB, keys ...*Key) func(pkg string) (string, error) {
 	t.Helper()
-	testutil.RequireTool(t, "rpmkeys")
-	root, err := filepath.Abs(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, k := range keys {
-		pub := filepath.Join(root, fmt.Sprintf("pub%d.asc", i))
-		f, err := os.Create(pub)
-		if err != nil {
+	var pubs [][]byte
+	for _, k := range keys {
+		var b bytes.Buffer
+		if err := k.WritePublic(&b); err != nil {
 			t.Fatal(err)
 		}
-		if err := k.WritePublic(f); err != nil {
-			t.Fatal(err)
-		}
-		f.Close()
-		importKeyFile(t, root, pub)
+		pubs = append(pubs, b.Bytes())
 	}
-	return func(pkg string) (string, error) {
-		out, err := exec.Command("rpmkeys", "--root", root, "--checksig",
-			"--define", "_pkgverify_level signature", pkg).CombinedOutput()
-		return strings.TrimSpace(string(out)), err
-	}
-}
-
-func importKeyFile(t testing.TB, root, pub string) {
-	t.Helper()
-	if out, err := exec.Command("rpmkeys", "--root", root, "--import", pub).CombinedOutput(); err != nil {
-		t.Fatalf("rpmkeys --import %s: %v\n%s", pub, err, out)
-	}
+	return testutil.RPMKeys(t, pubs...)
 }
 
 func copyFile(t testing.TB, src, dst string) {

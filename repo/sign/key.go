@@ -136,6 +136,10 @@ func readEntities(r io.Reader) (openpgp.EntityList, error) {
 // KeyID returns the signing key's 16-hex-digit ID, upper case.
 func (k *Key) KeyID() string { return fmt.Sprintf("%016X", k.signer.KeyId) }
 
+// Created is when the signing key (the subkey that signs, else the primary
+// key) was made: the earliest time a signature by it can carry.
+func (k *Key) Created() time.Time { return k.signer.CreationTime }
+
 // Fingerprint returns the primary key's fingerprint in upper-case hex.
 func (k *Key) Fingerprint() string { return fmt.Sprintf("%X", k.entity.PrimaryKey.Fingerprint) }
 

@@ -28,6 +28,14 @@ func NewSigner(key *Key) *Signer {
 	return &Signer{key: key, now: time.Now}
 }
 
+// At returns a Signer with the same key whose signatures carry the creation
+// time t instead of the current time: with a deterministic signature scheme
+// (RSA PKCS #1 v1.5, EdDSA) the same package signed twice at t is the same
+// bytes, which reproducible packages need.
+func (s *Signer) At(t time.Time) *Signer {
+	return &Signer{key: s.key, now: func() time.Time { return t }}
+}
+
 // Key returns the signer's key.
 func (s *Signer) Key() *Key { return s.key }
 
