@@ -62,6 +62,14 @@ func (c *releaseCache) get(ctx context.Context, p *Publisher, st *state) (*entry
 // installs the public key into /etc/pki/rpm-gpg and the .repo file into
 // /etc/yum.repos.d, as elrepo-release does. It returns the RPM's path
 // under dir.
+//
+// The package is reproducible: the same name, release, files and key make
+// the same bytes, wherever and whenever it is built, so a publish retried
+// after a crash uploads the file the interrupted attempt did. Its one time,
+// the build time, the files' mtimes and the signature's creation time, is
+// the signing key's creation time (SOURCE_DATE_EPOCH); the build host is
+// fixed; and the payload compressor (xz, one thread) and signature scheme
+// are deterministic.
 func buildReleaseRPM(ctx context.Context, dir, name string, release int, files releaseFiles, s *sign.Signer) (string, error) {
 	if _, err := exec.LookPath("rpmbuild"); err != nil {
 		return "", fmt.Errorf("build %s-release: rpmbuild not found (install rpm, or turn the release package off)", name)
@@ -71,12 +79,17 @@ func buildReleaseRPM(ctx context.Context, dir, name string, release int, files r
 	if err := os.MkdirAll(src, 0o755); err != nil {
 		return "", err
 	}
+	epoch := s.Key().Created()
 	sources := map[string][]byte{KeyFileKey(name): files.key, RepoFileKey(name): files.repo}
 	if files.cert != nil {
 		sources[ModuleCertKey(name)] = files.cert
 	}
 	for file, data := range sources {
-		if err := os.WriteFile(filepath.Join(src, file), data, 0o644); err != nil {
+		path := filepath.Join(src, file)
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			return "", err
+		}
+		if err := os.Chtimes(path, epoch, epoch); err != nil {
 			return "", err
 		}
 	}
@@ -88,7 +101,11 @@ func buildReleaseRPM(ctx context.Context, dir, name string, release int, files r
 		"--define", "_topdir "+top,
 		"--define", "_binary_payload w2.xzdio",
 		"--define", "_buildhost kabiforge",
+		"--define", "use_source_date_epoch_as_buildtime 1",
+		"--define", "clamp_mtime_to_source_date_epoch 1",
+		"--define", "_build_id_links none",
 		spec)
+	cmd.Env = append(os.Environ(), "SOURCE_DATE_EPOCH="+strconv.FormatInt(epoch.Unix(), 10), "TZ=UTC", "LC_ALL=C")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build %s-release: rpmbuild: %w\n%s", name, err, out)
 	}
@@ -96,7 +113,7 @@ func buildReleaseRPM(ctx context.Context, dir, name string, release int, files r
 	if err != nil || len(rpms) != 1 {
 		return "", fmt.Errorf("build %s-release: rpmbuild made %d packages", name, len(rpms))
 	}
-	if err := s.SignRPM(rpms[0]); err != nil {
+	if err := s.At(epoch).SignRPM(rpms[0]); err != nil {
 		return "", err
 	}
 	return rpms[0], nil
@@ -154,6 +171,7 @@ install -D -m 0644 %{SOURCE0} %{buildroot}/etc/pki/rpm-gpg/RPM-GPG-KEY-` + name 
 install -D -m 0644 %{SOURCE1} %{buildroot}/etc/yum.repos.d/` + name + `.repo
 ` + certInstall + `
 %files
+%defattr(-,root,root,-)
 /etc/pki/rpm-gpg/RPM-GPG-KEY-` + name + `
 %config(noreplace) /etc/yum.repos.d/` + name + `.repo
 ` + certFile

@@ -1,7 +1,13 @@
 package publish
 
 import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
@@ -51,5 +57,44 @@ func TestReleasePackageFollowsBaseURL(t *testing.T) {
 	}
 	if repo := releaseRepoFile(t, dir, "test-release-1-2.noarch.rpm"); !strings.Contains(repo, "baseurl=http://new.invalid/test/") {
 		t.Errorf("the new release package's .repo:\n%s", repo)
+	}
+}
+
+// Two builds of <name>-release from the same inputs, in other directories
+// and in other seconds, are the same bytes, which rpmkeys accepts as
+// signed by the repository's key: a publish retried after a crash uploads
+// the file the interrupted attempt did.
+func TestReleasePackageIsReproducible(t *testing.T) {
+	testutil.RequireTool(t, "rpmbuild")
+	s := signer(t)
+	key, err := publicKey(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := releaseFiles{key: key, cert: []byte("a DER certificate"),
+		repo: RepoFile("test", "https://repo.example/test/", InstalledKeyURL("test"), true)}
+	build := func() []byte {
+		t.Helper()
+		path, err := buildReleaseRPM(context.Background(), t.TempDir(), "test", 3, files, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, err := testutil.RPMKeys(t, key)(path); err != nil {
+			t.Errorf("rpmkeys --checksig %s: %v\n%s", path, err, out)
+		}
+		out, err := exec.Command("rpm", "-qp", "--qf", "%{BUILDTIME} %{BUILDHOST}", path).Output()
+		if want := fmt.Sprintf("%d kabiforge", s.Key().Created().Unix()); err != nil || string(out) != want {
+			t.Errorf("rpm -qp: build time and host %q (%v), want %q (the key's creation)", out, err, want)
+		}
+		return data
+	}
+	first := build()
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second))) // into the next second
+	if second := build(); !bytes.Equal(first, second) {
+		t.Errorf("two builds of the release package differ (%d and %d bytes)", len(first), len(second))
 	}
 }
