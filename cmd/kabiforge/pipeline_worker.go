@@ -4,7 +4,10 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -86,6 +89,9 @@ func configuredQueues(cfg *config.Config) []string {
 	return queues
 }
 
+// mockToolsDir is where mock buildroots find the kabiforge binary.
+const mockToolsDir = "/usr/libexec/kabiforge"
+
 // startWorkers polls queues with kabiforge's workflows (control queue)
 // and activities, and, with the control queue, ensures the watch schedules.
 // Each of tune adjusts the activities before the workers start.
@@ -98,12 +104,28 @@ func (a *app) startWorkers(ctx context.Context, cfg *config.Config, c client.Cli
 	if err != nil {
 		return nil, err
 	}
-	if acts.ModuleKey != nil {
-		acts.ModuleSignCommand = []string{self, "modsign", "sign-buildroot"}
-	}
-	if b, ok := acts.Builder.(*build.Rpmbuild); ok {
-		// kmod specs run this binary as their kABI dependency generator.
+	inBuild := self // this binary as builds see it
+	switch b := acts.Builder.(type) {
+	case *build.Rpmbuild:
 		b.Macros = map[string]string{"__kabiforge": self}
+	case *build.Mock:
+		// mock buildroots reach it through a bind mount of its directory.
+		inBuild = path.Join(mockToolsDir, filepath.Base(self))
+		b.BindMounts = maps.Clone(b.BindMounts)
+		if b.BindMounts == nil {
+			b.BindMounts = map[string]string{}
+		}
+		b.BindMounts[filepath.Dir(self)] = mockToolsDir
+		b.Macros = maps.Clone(b.Macros)
+		if b.Macros == nil {
+			b.Macros = map[string]string{}
+		}
+		b.Macros["__kabiforge"] = inBuild
+	}
+	// kmod specs run this binary as their kABI dependency generator
+	// (%__kabiforge), and builds sign modules and kernel images with it.
+	if acts.ModuleKey != nil {
+		acts.ModuleSignCommand = []string{inBuild, "modsign", "sign-buildroot"}
 	}
 	for _, f := range tune {
 		f(acts)

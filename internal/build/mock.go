@@ -104,20 +104,11 @@ func (m *Mock) Config(req Request) ([]byte, error) {
 	if req.Timeout > 0 {
 		fmt.Fprintf(&b, "config_opts['rpmbuild_timeout'] = %d\n", int(req.Timeout.Round(time.Second)/time.Second))
 	}
-	if len(m.BindMounts) > 0 {
-		b.WriteString("config_opts['plugin_conf']['bind_mount_enable'] = True\n")
+	if err := writeBindMounts(&b, m.BindMounts); err != nil {
+		return nil, err
 	}
-	for _, host := range sortedMacros(m.BindMounts) {
-		if !filepath.IsAbs(host) || !filepath.IsAbs(m.BindMounts[host]) {
-			return nil, fmt.Errorf("bind mount %s -> %s: want absolute paths", host, m.BindMounts[host])
-		}
-		fmt.Fprintf(&b, "config_opts['plugin_conf']['bind_mount_opts']['dirs'].append((%s, %s))\n", pyString(host), pyString(m.BindMounts[host]))
-	}
-	for _, name := range sortedMacros(macros) {
-		if !macroValue.MatchString(macros[name]) {
-			return nil, fmt.Errorf("macro %s: value has a newline, quote or backslash", name)
-		}
-		fmt.Fprintf(&b, "config_opts['macros'][%s] = %s\n", pyString("%"+name), pyString(macros[name]))
+	if err := writeMacros(&b, macros); err != nil {
+		return nil, err
 	}
 	if len(req.Repos) > 0 {
 		b.WriteString("\n# The build's own repositories, ahead of the template's (priority 99).\n")
@@ -136,6 +127,33 @@ func (m *Mock) Config(req Request) ([]byte, error) {
 		b.WriteString("\"\"\"\n")
 	}
 	return b.Bytes(), nil
+}
+
+// writeBindMounts writes the config lines that mount host directories
+// into the buildroot (host path to buildroot path).
+func writeBindMounts(b *bytes.Buffer, mounts map[string]string) error {
+	if len(mounts) > 0 {
+		b.WriteString("config_opts['plugin_conf']['bind_mount_enable'] = True\n")
+	}
+	for _, host := range sortedMacros(mounts) {
+		if !filepath.IsAbs(host) || !filepath.IsAbs(mounts[host]) {
+			return fmt.Errorf("bind mount %s -> %s: want absolute paths", host, mounts[host])
+		}
+		fmt.Fprintf(b, "config_opts['plugin_conf']['bind_mount_opts']['dirs'].append((%s, %s))\n", pyString(host), pyString(mounts[host]))
+	}
+	return nil
+}
+
+// writeMacros writes the config lines that define rpm macros in the
+// buildroot.
+func writeMacros(b *bytes.Buffer, macros map[string]string) error {
+	for _, name := range sortedMacros(macros) {
+		if !macroValue.MatchString(macros[name]) {
+			return fmt.Errorf("macro %s: value has a newline, quote or backslash", name)
+		}
+		fmt.Fprintf(b, "config_opts['macros'][%s] = %s\n", pyString("%"+name), pyString(macros[name]))
+	}
+	return nil
 }
 
 // Argv returns mock's command line for one build whose config is at cfg.

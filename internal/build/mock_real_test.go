@@ -26,6 +26,8 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/modsign"
+	"github.com/kabiforge/kabiforge/repo/modsign/modsigntest"
 )
 
 // mockBase is where mock makes its buildroots.
@@ -172,5 +174,61 @@ func TestRealMockCancel(t *testing.T) {
 	if _, err := os.Stat(root); !errors.Is(err, os.ErrNotExist) {
 		entries, _ := os.ReadDir(mockBase)
 		t.Errorf("buildroot %s survives the cancel (%v); %s holds %d entries", root, err, mockBase, len(entries))
+	}
+}
+
+// Real mock signs a kmod's module the way the rpmbuild builder does: the
+// key mounted into the buildroot for the build only, the signer (this test
+// binary, bind-mounted) run after %install, the packaged module signed once
+// with rpm's digest over the signed file; the key is in no SRPM, package,
+// log or result file, and the staging dir that held it is gone.
+func TestRealMockSignsModules(t *testing.T) {
+	m := realMock(t)
+	key, err := modsign.Generate("kabiforge mock test", 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	priv, err := key.PrivatePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const tools = "/usr/libexec/kabiforge-test"
+	m.BindMounts = map[string]string{filepath.Dir(os.Args[0]): tools}
+	work, err := os.MkdirTemp("", "kabiforge-mock-work-") // mock's user reaches it; t.TempDir's parent is private
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(work) })
+	if err := os.Chmod(work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m.WorkDir = work
+	ms := &ModuleSigning{Key: priv, Cert: key.CertificateDER(), Command: modsigntest.CommandAt(tools)}
+	module := []byte("\x7fELF a module body")
+	srpm, err := demo.SRPM(t.TempDir(), "kmod-signtest.spec", []byte(strings.Replace(kmodSpec, "SIGNFILE", ":", 1)),
+		map[string][]byte{"signtest.ko": module})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resDir := t.TempDir()
+	start := time.Now()
+	res, err := m.Build(context.Background(), Request{SRPM: srpm, Arch: "x86_64", ResultDir: resDir, ModuleSigning: ms})
+	if err != nil {
+		log, _ := os.ReadFile(filepath.Join(resDir, "mock.log"))
+		t.Fatalf("%v\nmock.log:\n%s", err, log)
+	}
+	t.Logf("kmod built and signed in mock in %v", time.Since(start).Round(time.Second))
+	checkSignedRPM(t, res.RPMs[0], key, module)
+	var all []string
+	entries, _ := os.ReadDir(resDir)
+	for _, e := range entries {
+		all = append(all, filepath.Join(resDir, e.Name()))
+	}
+	if len(all) < 4 {
+		t.Errorf("result dir holds %d files, want the packages and mock's logs", len(all))
+	}
+	assertNoKey(t, priv, all...)
+	if left, _ := os.ReadDir(m.WorkDir); len(left) != 0 {
+		t.Errorf("the build left %d entries in its work dir (the key must go with it)", len(left))
 	}
 }

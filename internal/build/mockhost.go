@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -98,6 +100,14 @@ func (m *Mock) stage(ctx context.Context, req Request, cfg []byte) (*mockStage, 
 	}
 	st := &mockStage{dir: dir, cfg: filepath.Join(dir, "kabiforge.cfg"), srpm: filepath.Join(dir, filepath.Base(req.SRPM)),
 		result: filepath.Join(dir, "result"), user: u}
+	if ms := req.ModuleSigning; ms != nil {
+		signing, err := st.moduleSigning(ms)
+		if err != nil {
+			st.remove()
+			return infra("module signing", err)
+		}
+		cfg = append(slices.Clip(cfg), signing...)
+	}
 	if err := st.fill(req.SRPM, cfg, templateTime); err != nil {
 		st.remove()
 		return infra("make staging dir", err)
@@ -134,6 +144,41 @@ func (st *mockStage) fill(srpm string, cfg []byte, templateTime time.Time) error
 		return os.Chown(st.result, st.user.uid, st.user.gid)
 	}
 	return nil
+}
+
+// mockModsignDir is where a build's module-signing key and certificate
+// are mounted in its buildroot.
+const mockModsignDir = "/var/tmp/kabiforge-modsign"
+
+// moduleSigning writes the key and certificate into the staging dir, owned
+// by mock's user (the buildroot's mockbuild user is the same uid), and
+// returns the config lines that mount them into the buildroot and sign
+// with them: the key is in the buildroot only while the build runs, never
+// copied into it, and goes with the staging dir.
+func (st *mockStage) moduleSigning(ms *ModuleSigning) ([]byte, error) {
+	dir := filepath.Join(st.dir, "modsign")
+	if err := ms.writeKeys(dir); err != nil {
+		return nil, err
+	}
+	if os.Geteuid() == 0 {
+		for _, p := range []string{dir, filepath.Join(dir, modsignKeyFile), filepath.Join(dir, modsignCertFile)} {
+			if err := os.Chown(p, st.user.uid, st.user.gid); err != nil {
+				return nil, err
+			}
+		}
+	}
+	macros, err := ms.macros(mockModsignDir)
+	if err != nil {
+		return nil, err
+	}
+	b := bytes.NewBufferString("\n# Module signing: the key is mounted for this build only.\n")
+	if err := writeBindMounts(b, map[string]string{dir: mockModsignDir}); err != nil {
+		return nil, err
+	}
+	if err := writeMacros(b, macros); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 // collect moves what mock left in its result dir to dir.

@@ -18,7 +18,9 @@ type ModuleSigning struct {
 	// Cert is the DER certificate.
 	Cert []byte
 	// Command is the signer's argv before KEY CERT BUILDROOT, run inside the
-	// build, e.g. ["/usr/bin/kabiforge", "modsign", "sign-buildroot"].
+	// build, e.g. ["/usr/bin/kabiforge", "modsign", "sign-buildroot"]. For
+	// the mock builder it is a path in the buildroot (e.g. under one of
+	// Mock.BindMounts).
 	Command []string
 }
 

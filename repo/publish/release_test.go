@@ -7,8 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/repo/repodata"
