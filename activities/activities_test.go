@@ -17,6 +17,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/sign"
 	"github.com/kabiforge/kabiforge/repo/source"
@@ -257,34 +258,16 @@ func TestSignAndPublishWriteProvenanceBesideTheRepo(t *testing.T) {
 	if err != nil || again.Committed {
 		t.Errorf("publishing the same request again committed: %+v %v", again, err)
 	}
-	recs, err := readProvenance(context.Background(), repo)
+	pub, err := provenance.Load(context.Background(), repo)
+	recs := pub.Records()
 	if err != nil || len(recs) != 1 || recs[0].SigningKeyID != key.KeyID() || recs[0].RPM.SHA256 != signed.RPMs[0].SHA256 {
 		t.Fatalf("provenance %+v %v", recs, err)
 	}
-	got := (published{records: recs}).newest("x86_64", func(p pipeline.Provenance) bool { return p.Kmod == "pub" })
+	got := pub.Kmod("x86_64", "pub")
 	if got == nil || got.SRPM.SHA256 != ref.SHA256 || len(got.RPMs) != 1 {
 		t.Errorf("newest published %+v", got)
 	}
 	if _, err := os.Stat(filepath.Join(repoDir, publish.RepomdKey)); err != nil {
 		t.Error(err)
-	}
-}
-
-func TestCompareKernel(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{
-		{"4.18.0-80.el8", "4.18.0-80.1.2.el8_0", -1},
-		{"4.18.0-80.11.2.el8_0", "4.18.0-80.1.2.el8_0", 1},
-		{"5.14.0-70.el9", "4.18.0-553.el8", 1},
-		{"4.18.0-80.el8", "4.18.0-80.el8", 0},
-	} {
-		if got := compareKernel(tc.a, tc.b); got != tc.want {
-			t.Errorf("compareKernel(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
-	}
-	if got := rpmArch("kernel-core-4.18.0-80.el8.x86_64.rpm"); got != "x86_64" {
-		t.Errorf("rpmArch = %q", got)
 	}
 }

@@ -31,19 +31,16 @@ func (a *Activities) Analyze(ctx context.Context, in pipeline.AnalyzeInput) (pip
 	if err != nil {
 		return pipeline.Analysis{}, err
 	}
-	recs, err := readProvenance(ctx, repo.Store)
+	pub, err := loadProvenance(ctx, repo.Store)
 	if err != nil {
 		return pipeline.Analysis{}, err
 	}
-	pub := published{records: recs}
 	out := pipeline.Analysis{Arch: in.Arch, Kmods: []pipeline.KmodVerdict{}}
 	if sl := newABI.Stablelist(); sl != nil {
 		out.Stablelist = sl.Len()
 	}
 	var delta *kabi.Delta
-	prev := pub.newest(in.Arch, func(p pipeline.Provenance) bool {
-		return p.Kind == pipeline.KindKernel && compareKernel(p.KernelNVR, in.KernelNVR) < 0
-	})
+	prev := pub.PreviousKernel(in.Arch, in.KernelNVR)
 	if prev != nil {
 		prevABI, err := a.loadKernel(ctx, prev.RPMs, filepath.Join(dir, "prev"))
 		if err != nil {
@@ -64,7 +61,7 @@ func (a *Activities) Analyze(ctx context.Context, in pipeline.AnalyzeInput) (pip
 	var verdicts []kabi.Verdict
 	for i, k := range in.Kmods {
 		kv := pipeline.KmodVerdict{Name: k.Name}
-		kv.Published = pub.newest(in.Arch, func(p pipeline.Provenance) bool { return p.Kind == pipeline.KindKmod && p.Kmod == k.Name })
+		kv.Published = pub.Kmod(in.Arch, k.Name)
 		if kv.Published != nil {
 			v, _, err := a.check(ctx, newABI, k.Name, kv.Published.RPMs, filepath.Join(dir, fmt.Sprint("kmod", i)), in.Policy)
 			if err != nil {

@@ -20,6 +20,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/kabi"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -138,7 +139,7 @@ func analyzeReal(t *testing.T, prev, next []string, prevNVR, nextNVR, ko string)
 		for _, r := range rpms {
 			p := pipeline.Provenance{RPM: r, SourceRPM: pipeline.Artifact{Name: src, SHA256: src}, KernelNVR: prevNVR,
 				Kind: kind, Kmod: kmod, Time: time.Now()}
-			if err := writeProvenance(ctx, repo, p); err != nil {
+			if err := provenance.Write(ctx, repo, p); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/digest"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
 
@@ -134,4 +135,13 @@ func getFiles(ctx context.Context, st store.Store, as []pipeline.Artifact, dir s
 		ps = append(ps, p)
 	}
 	return ps, nil
+}
+
+// loadProvenance returns a repository's provenance records.
+func loadProvenance(ctx context.Context, st store.Store) (provenance.Set, error) {
+	pub, err := provenance.Load(ctx, st)
+	if err != nil {
+		return provenance.Set{}, recordErr(err)
+	}
+	return pub, nil
 }

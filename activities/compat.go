@@ -12,6 +12,7 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/compat"
 	"github.com/kabiforge/kabiforge/repo/drift"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/repodata"
 )
@@ -77,7 +78,7 @@ func compatPage(in compatInput) compat.Page {
 	}
 	for _, rw := range rows {
 		k := compat.Kernel{NVR: rw.nvr, Arch: rw.arch, Kind: compat.Published, Kmods: map[string]compat.Cell{},
-			Links: []compat.Link{{Label: "provenance", Href: ProvenanceKey(rw.rpm)}}}
+			Links: []compat.Link{{Label: "provenance", Href: provenance.Key(rw.rpm)}}}
 		o, hasOutcome := in.Outcomes[rw.nvr]
 		for _, rep := range o.Reports {
 			if strings.HasSuffix(rep.Name, "."+rw.arch+".json") {
@@ -100,10 +101,10 @@ func compatPage(in compatInput) compat.Page {
 				if a != "."+rw.arch && a != ".noarch" {
 					continue
 				}
-				switch c := compareKernel(b.rec.KernelNVR, rw.nvr); {
+				switch c := provenance.CompareKernel(b.rec.KernelNVR, rw.nvr); {
 				case c == 0:
 					own = &kmods[name][i]
-				case c < 0 && (kept == nil || compareKernel(b.rec.KernelNVR, kept.rec.KernelNVR) > 0):
+				case c < 0 && (kept == nil || provenance.CompareKernel(b.rec.KernelNVR, kept.rec.KernelNVR) > 0):
 					kept = &kmods[name][i]
 				}
 			}
@@ -112,11 +113,11 @@ func compatPage(in compatInput) compat.Page {
 			case ko.State == pipeline.StateExcluded || ko.State == pipeline.StateFailed:
 				k.Kmods[name] = compat.Cell{State: compat.Excluded, Reason: ko.Reason}
 			case own != nil:
-				k.Kmods[name] = compat.Cell{State: compat.Rebuilt, Version: own.version, Reason: ko.Reason, Link: ProvenanceKey(own.rec.RPM.Name),
+				k.Kmods[name] = compat.Cell{State: compat.Rebuilt, Version: own.version, Reason: ko.Reason, Link: provenance.Key(own.rec.RPM.Name),
 					Greylisted: ko.Greylist}
 			case hasOutcome && ko.State == pipeline.StateCompatible && kept != nil:
 				k.Kmods[name] = compat.Cell{State: compat.Kept, Version: kept.version,
-					Reason: cmp.Or(ko.Reason, "proven compatible") + "; built for " + kept.rec.KernelNVR, Link: ProvenanceKey(kept.rec.RPM.Name),
+					Reason: cmp.Or(ko.Reason, "proven compatible") + "; built for " + kept.rec.KernelNVR, Link: provenance.Key(kept.rec.RPM.Name),
 					Greylisted: ko.Greylist}
 			case hasOutcome && ko.State == pipeline.StateCompatible:
 				k.Kmods[name] = compat.Cell{State: compat.Unknown, Reason: "kept, but its build is no longer in the repository"}

@@ -9,6 +9,7 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/compat"
 	"github.com/kabiforge/kabiforge/repo/drift"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/store"
 )
@@ -25,20 +26,20 @@ const (
 // reports. The publish commits them with the metadata.
 func (a *Activities) pageFunc(repo Repository, name string, extra []pipeline.Provenance, secureBoot bool) publish.PageFunc {
 	return func(ctx context.Context, s publish.Snapshot) ([]publish.Page, error) {
-		recs, err := readProvenance(ctx, repo.Store)
+		pub, err := loadProvenance(ctx, repo.Store)
 		if err != nil {
 			return nil, err
 		}
-		outcomes, err := readRecords(ctx, repo.Store, OutcomePrefix, decodeRecord[pipeline.KernelOutcome])
+		outcomes, err := provenance.ReadJSON[pipeline.KernelOutcome](ctx, repo.Store, OutcomePrefix)
 		if err != nil {
-			return nil, err
+			return nil, recordErr(err)
 		}
-		drifts, err := readRecords(ctx, repo.Store, DriftPrefix, decodeRecord[drift.Report])
+		drifts, err := provenance.ReadJSON[drift.Report](ctx, repo.Store, DriftPrefix)
 		if err != nil {
-			return nil, err
+			return nil, recordErr(err)
 		}
 		in := compatInput{Repo: name, BaseURL: repo.BaseURL, Revision: s.Revision, SecureBoot: secureBoot,
-			Packages: s.Packages, Records: append(recs, extra...), Outcomes: map[string]pipeline.KernelOutcome{}, Drifts: drifts}
+			Packages: s.Packages, Records: append(pub.Records(), extra...), Outcomes: map[string]pipeline.KernelOutcome{}, Drifts: drifts}
 		for _, o := range outcomes {
 			in.Outcomes[o.KernelNVR] = o
 		}

@@ -53,11 +53,10 @@ func (a *Activities) DriftCheck(ctx context.Context, in pipeline.DriftCheckInput
 		return pipeline.DriftSummary{}, err
 	}
 	defer done()
-	recs, err := readProvenance(ctx, repo.Store)
+	pub, err := loadProvenance(ctx, repo.Store)
 	if err != nil {
 		return pipeline.DriftSummary{}, err
 	}
-	pub := published{records: recs}
 	d := drift.Input{Stream: in.Stream, KernelNVR: in.KernelNVR, Arches: in.Arches, Policy: in.Policy, Problems: in.Problems}
 	for _, arch := range in.Arches {
 		adir := filepath.Join(dir, arch)
@@ -71,7 +70,7 @@ func (a *Activities) DriftCheck(ctx context.Context, in pipeline.DriftCheckInput
 		if k.ABI != nil || k.Problem != "" {
 			d.Kernels = append(d.Kernels, k)
 		}
-		newest := pub.newest(arch, func(p pipeline.Provenance) bool { return p.Kind == pipeline.KindKernel })
+		newest := pub.NewestKernel(arch)
 		if newest != nil {
 			p := drift.Published{Arch: arch, NVR: newest.KernelNVR}
 			if p.ABI, p.Problem, err = a.readABI(ctx, newest.RPMs, filepath.Join(adir, "published")); err != nil {
@@ -80,7 +79,7 @@ func (a *Activities) DriftCheck(ctx context.Context, in pipeline.DriftCheckInput
 			d.Published = append(d.Published, p)
 		}
 		for i, spec := range in.Kmods {
-			b := pub.newest(arch, func(p pipeline.Provenance) bool { return p.Kind == pipeline.KindKmod && p.Kmod == spec.Name })
+			b := pub.Kmod(arch, spec.Name)
 			if b == nil {
 				continue
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/drift"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 )
 
 // kabiSpec is a binary package with the given kABI Provides or Requires.
@@ -51,7 +52,7 @@ func TestDriftCheckNamesWhatItCannotRead(t *testing.T) {
 		{RPM: garbage, SourceRPM: art0("garbage"), Kind: pipeline.KindKmod, Kmod: "garbage", KernelNVR: "4.18.0-477.el8"},
 	} {
 		p.Time = time.Unix(1, 0)
-		if err := writeProvenance(ctx, repo, p); err != nil {
+		if err := provenance.Write(ctx, repo, p); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/kabiforge/kabiforge/internal/build"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/source"
 )
 
@@ -74,4 +75,14 @@ func appErrorType(err error) (string, bool) {
 		return "Cancelled", true
 	}
 	return "", false
+}
+
+// recordErr classifies an error reading a repository's records: a record
+// that does not decode is bad input, anything else an outage.
+func recordErr(err error) error {
+	var corrupt *provenance.CorruptError
+	if errors.As(err, &corrupt) {
+		return badInput(err)
+	}
+	return err
 }

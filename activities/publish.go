@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/publish"
 )
 
@@ -96,10 +97,8 @@ func (a *Activities) Publish(ctx context.Context, req pipeline.PublishRequest) (
 	if err != nil {
 		return pipeline.PublishResult{}, classify("publish to "+req.Repository, err)
 	}
-	for _, pr := range req.Provenance {
-		if err := writeProvenance(ctx, repo.Store, pr); err != nil {
-			return pipeline.PublishResult{}, err
-		}
+	if err := provenance.Write(ctx, repo.Store, req.Provenance...); err != nil {
+		return pipeline.PublishResult{}, err
 	}
 	return pipeline.PublishResult{ID: req.ID, Committed: res.Committed, Revision: res.Revision, Packages: res.Packages}, nil
 }

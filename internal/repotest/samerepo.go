@@ -16,8 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kabiforge/kabiforge/activities"
 	"github.com/kabiforge/kabiforge/pipeline"
+	"github.com/kabiforge/kabiforge/repo/provenance"
 	"github.com/kabiforge/kabiforge/repo/publish"
 	"github.com/kabiforge/kabiforge/repo/repodata"
 	"github.com/kabiforge/kabiforge/repo/rpm"
@@ -89,7 +89,7 @@ func Same(t testing.TB, want, got string) {
 			t.Errorf("%s: rpm %s", nevra, d)
 		}
 	}
-	wprov, gprov := provenance(t, want), provenance(t, got)
+	wprov, gprov := provenanceRecords(t, want), provenanceRecords(t, got)
 	if w, g := keys(wprov), keys(gprov); !slices.Equal(w, g) {
 		t.Fatalf("provenance records %v, undisturbed %v", g, w)
 	}
@@ -236,11 +236,11 @@ func byNEVRA(r *repodata.Repo) map[string]*repodata.Package {
 	return out
 }
 
-// provenance reads a repository's provenance records by file name.
-func provenance(t testing.TB, root string) map[string]pipeline.Provenance {
+// provenanceRecords reads a repository's provenance records by file name.
+func provenanceRecords(t testing.TB, root string) map[string]pipeline.Provenance {
 	t.Helper()
 	out := map[string]pipeline.Provenance{}
-	dir := filepath.Join(root, filepath.FromSlash(activities.ProvenancePrefix))
+	dir := filepath.Join(root, filepath.FromSlash(provenance.Prefix))
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

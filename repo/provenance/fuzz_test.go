@@ -1,4 +1,4 @@
-package activities
+package provenance
 
 import (
 	"encoding/json"
@@ -9,8 +9,8 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 )
 
-// FuzzProvenance feeds mutated provenance records to the decoder the kABI
-// analysis reads a repository's records with, then asks for the newest
+// FuzzProvenance feeds mutated provenance records to the decoder a
+// repository's records are read with, then asks for the newest
 // kernel and kmod builds among them and a well-formed record, as the
 // analysis does: no panic, and what comes back is a build of the arch
 // asked for whose kernel is no older than any other matching record's.
@@ -38,26 +38,26 @@ func FuzzProvenance(f *testing.F) {
 	base := pipeline.Provenance{RPM: art("kernel-core-5.14.0-1.el9.x86_64.rpm"), SourceRPM: art("kernel-5.14.0-1.el9.src.rpm"),
 		KernelNVR: "5.14.0-1.el9", Kind: pipeline.KindKernel, Time: at}
 	f.Fuzz(func(t *testing.T, data []byte, arch string) {
-		const key = ProvenancePrefix + "x.rpm.json"
-		p, err := decodeProvenance(key, data)
+		const key = Prefix + "x.rpm.json"
+		p, err := Decode(key, data)
 		if err != nil {
 			if !strings.Contains(err.Error(), key) {
 				t.Fatalf("error %q does not name %s", err, key)
 			}
 			return
 		}
-		pub := published{records: []pipeline.Provenance{base, p}}
+		pub := NewSet([]pipeline.Provenance{base, p})
 		for _, keep := range []func(pipeline.Provenance) bool{
 			func(r pipeline.Provenance) bool { return r.Kind == pipeline.KindKernel },
 			func(r pipeline.Provenance) bool {
-				return r.Kind == pipeline.KindKernel && compareKernel(r.KernelNVR, "5.14.0-70.el9") < 0
+				return r.Kind == pipeline.KindKernel && CompareKernel(r.KernelNVR, "5.14.0-70.el9") < 0
 			},
 			func(r pipeline.Provenance) bool { return r.Kind == pipeline.KindKmod && r.Kmod == p.Kmod },
 		} {
-			got := pub.newest(arch, keep)
+			got := pub.Newest(arch, keep)
 			var matching []pipeline.Provenance
-			for _, r := range pub.records {
-				if a := rpmArch(r.RPM.Name); keep(r) && (a == arch || a == "noarch") {
+			for _, r := range pub.Records() {
+				if a := Arch(r.RPM.Name); keep(r) && (a == arch || a == "noarch") {
 					matching = append(matching, r)
 				}
 			}
@@ -68,12 +68,12 @@ func FuzzProvenance(f *testing.F) {
 				continue
 			}
 			for _, r := range got.RPMs {
-				if a := rpmArch(r.Name); a != arch && a != "noarch" {
+				if a := Arch(r.Name); a != arch && a != "noarch" {
 					t.Fatalf("newest(%q) has %s of another arch", arch, r.Name)
 				}
 			}
 			for _, r := range matching {
-				if compareKernel(r.KernelNVR, got.KernelNVR) > 0 {
+				if CompareKernel(r.KernelNVR, got.KernelNVR) > 0 {
 					t.Fatalf("newest(%q) is for %s, a matching record for the newer %s", arch, got.KernelNVR, r.KernelNVR)
 				}
 			}
