@@ -54,6 +54,24 @@ func sniff(path string) (int, error) {
 // openRPM opens the package at path after checking it against the digests
 // it records, so a truncated or corrupt package is an error, not a kernel
 // or kmod read from its intact headers.
+// fromRPM reads what read finds in the RPM at path; not found is an error
+// naming the file and saying what it lacks (notIt).
+func fromRPM[T any](path string, read func(*rpm.Package) (T, bool, error), notIt string) (T, error) {
+	var zero T
+	p, err := openRPM(path)
+	if err != nil {
+		return zero, err
+	}
+	v, ok, err := read(p)
+	if err != nil {
+		return zero, err
+	}
+	if !ok {
+		return zero, fmt.Errorf("%s: %s", path, notIt)
+	}
+	return v, nil
+}
+
 func openRPM(path string) (*rpm.Package, error) {
 	if err := rpm.CheckFile(path); err != nil {
 		return nil, err
@@ -102,18 +120,7 @@ func LoadKernel(path string) (*ABI, error) {
 	}
 	switch kind {
 	case kindRPM:
-		p, err := openRPM(path)
-		if err != nil {
-			return nil, err
-		}
-		abi, ok, err := KernelFromRPM(p)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s: no kernel(sym) Provides and no Module.symvers or symvers.gz in the payload: not a kernel package", path)
-		}
-		return abi, nil
+		return fromRPM(path, KernelFromRPM, "no kernel(sym) Provides and no Module.symvers or symvers.gz in the payload: not a kernel package")
 	case kindELF:
 		return nil, fmt.Errorf("%s: a kernel module, not a kernel's symbol table", path)
 	}
@@ -208,16 +215,9 @@ func LoadKmods(path string) ([]Kmod, error) {
 	}
 	switch kind {
 	case kindRPM:
-		p, err := openRPM(path)
+		k, err := fromRPM(path, KmodFromRPM, "no kernel(sym) Requires and no kernel modules in the payload: not a kmod package")
 		if err != nil {
 			return nil, err
-		}
-		k, ok, err := KmodFromRPM(p)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			return nil, fmt.Errorf("%s: no kernel(sym) Requires and no kernel modules in the payload: not a kmod package", path)
 		}
 		return []Kmod{k}, nil
 	case kindELF:
