@@ -104,7 +104,7 @@ func isStablelistPath(p string) bool {
 func isModulePath(p string) bool {
 	for _, ext := range []string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"} {
 		if strings.HasSuffix(p, ext) {
-			return true
+			return ModuleName(p) != "" // not a bare ".ko"
 		}
 	}
 	return false
