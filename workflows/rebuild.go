@@ -148,7 +148,7 @@ func (r *rebuild) startBuild(label string, arch Arch, b pipeline.BuildInput) wor
 func (r *rebuild) analyze() error {
 	var a *activities.Activities
 	r.stage(pipeline.StageAnalyzing)
-	changed := map[string]bool{}
+	var analyses []pipeline.Analysis
 	for _, arch := range r.in.Plan.Arches {
 		var an pipeline.Analysis
 		in := pipeline.AnalyzeInput{KernelNVR: r.vr, Arch: arch.Name, Repository: r.in.Plan.Repository,
@@ -156,50 +156,20 @@ func (r *rebuild) analyze() error {
 		if err := workflow.ExecuteActivity(r.light(), a.Analyze, in).Get(r.ctx, &an); err != nil {
 			return err
 		}
-		k := &r.st.Kabi
-		k.Previous, k.Added, k.Removed, k.Changed = an.Previous, max(k.Added, an.Added), max(k.Removed, an.Removed), max(k.Changed, an.Changed)
-		for _, s := range an.StablelistChanged {
-			if !changed[s] {
-				changed[s] = true
-				k.StablelistChanged = append(k.StablelistChanged, s)
-			}
-		}
-		for _, s := range an.ExportChanged {
-			if !changed["export "+s] {
-				changed["export "+s] = true
-				k.ExportChanged = append(k.ExportChanged, s)
-			}
-		}
-		k.Reports = append(k.Reports, an.Report, an.ReportJSON)
-		for _, v := range an.Kmods {
-			w := r.kmods[v.Name]
-			if w == nil {
-				continue
-			}
-			w.published[arch.Name] = v.Published
-			u := r.st.Kmods[v.Name]
-			if why := pipeline.RebuildReason(w.spec, v); why != "" {
-				w.rebuild, u.Reason = true, why
-			}
-			if v.Published != nil || v.Compatible {
-				u.Greylist = max(u.Greylist, v.Greylist)
-			}
-			if v.Published != nil && !v.Compatible {
-				u.Breaks = append(u.Breaks, v.Breaks...)
-				r.broken = true
-				k.Broken = append(k.Broken, v.Name)
-				if v.HoldsGate() {
-					k.Held = append(k.Held, v.Name+" on "+arch.Name+": "+strings.Join(v.Breaks, ", "))
-				}
-			}
-			r.st.Kmods[v.Name] = u
-		}
+		analyses = append(analyses, an)
 	}
-	if len(r.st.Kabi.StablelistChanged) > 0 {
-		r.broken = true
-	}
+	d := pipeline.DecideAnalysis(r.in.Plan.Kmods, analyses)
+	r.st.Kabi, r.broken = d.Kabi, r.broken || d.Broken
 	for _, k := range r.in.Plan.Kmods {
-		if !r.kmods[k.Name].rebuild {
+		w, m := r.kmods[k.Name], d.Kmods[k.Name]
+		w.published, w.rebuild = m.Published, w.rebuild || m.Rebuild != ""
+		u := r.st.Kmods[k.Name]
+		u.Breaks, u.Greylist = m.Breaks, m.Greylist
+		if m.Rebuild != "" {
+			u.Reason = m.Rebuild
+		}
+		r.st.Kmods[k.Name] = u
+		if !w.rebuild {
 			r.st.setKmod(k.Name, pipeline.StateCompatible, "CRC-compatible with "+r.vr+", "+notBootTested)
 		}
 	}

@@ -15,20 +15,7 @@ type Unit struct {
 }
 
 // KabiSummary is the short form of the kABI analysis.
-type KabiSummary struct {
-	Previous          string   `json:"previous,omitempty"`
-	Added             int      `json:"added"`
-	Removed           int      `json:"removed"`
-	Changed           int      `json:"changed"`
-	StablelistChanged []string `json:"stablelist_changed,omitempty"`
-	// ExportChanged are the symbols that kept their CRC but changed export
-	// type or namespace, "name: old -> new".
-	ExportChanged []string `json:"export_changed,omitempty"`
-	Broken        []string `json:"broken,omitempty"`
-	// Held are the kmod breaks the stream's kABI policy holds the gate for.
-	Held    []string            `json:"held,omitempty"`
-	Reports []pipeline.Artifact `json:"reports,omitempty"`
-}
+type KabiSummary = pipeline.KabiSummary
 
 // Status is what the status query returns.
 type Status struct {
