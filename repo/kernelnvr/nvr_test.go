@@ -2,6 +2,7 @@ package kernelnvr
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -86,7 +87,7 @@ func TestCompareIsRPMOrder(t *testing.T) {
 	for _, s := range in {
 		nvrs = append(nvrs, mustParse(t, s))
 	}
-	Sort(nvrs)
+	slices.SortStableFunc(nvrs, Compare)
 	want := []string{"80.el8", "80.7.2.el8_0", "80.11.2.el8_0", "477.10.1.el8_8", "477.27.1.el8_8", "553.el8_10"}
 	for i, n := range nvrs {
 		if n.Release != want[i] {

@@ -3,7 +3,6 @@ package kernelnvr
 import (
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/kabiforge/kabiforge/config"
@@ -50,42 +49,6 @@ func (r Rule) Match(n NVR) bool {
 		}
 	}
 	return true
-}
-
-// Select returns the NVRs r matches, without duplicates, in rpm's version
-// order (oldest first).
-func (r Rule) Select(nvrs []NVR) []NVR {
-	var out []NVR
-	for _, n := range nvrs {
-		if r.Match(n) {
-			out = append(out, n)
-		}
-	}
-	Sort(out)
-	return slices.CompactFunc(out, func(a, b NVR) bool { return Compare(a, b) == 0 })
-}
-
-// Sort orders nvrs oldest first by Compare.
-func Sort(nvrs []NVR) { slices.SortStableFunc(nvrs, Compare) }
-
-// Newest returns the newest NVR r matches, false when none does.
-func (r Rule) Newest(nvrs []NVR) (NVR, bool) {
-	sel := r.Select(nvrs)
-	if len(sel) == 0 {
-		return NVR{}, false
-	}
-	return sel[len(sel)-1], true
-}
-
-// Since returns the NVRs r matches that are newer than last, oldest first:
-// what a watcher that has handled last must still handle.
-func (r Rule) Since(nvrs []NVR, last NVR) []NVR {
-	sel := r.Select(nvrs)
-	i := 0
-	for i < len(sel) && Compare(sel[i], last) <= 0 {
-		i++
-	}
-	return sel[i:]
 }
 
 // StreamRule returns the rule of a configured stream: the kernel package

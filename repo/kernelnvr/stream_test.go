@@ -1,7 +1,6 @@
 package kernelnvr
 
 import (
-	"slices"
 	"testing"
 
 	"github.com/kabiforge/kabiforge/config"
@@ -31,35 +30,6 @@ func TestRuleMatch(t *testing.T) {
 	}
 	if (Rule{Release: "[el8"}).Match(mustParse(t, "4.18.0-80.el8")) {
 		t.Error("malformed glob matches")
-	}
-}
-
-func TestSelectSinceNewest(t *testing.T) {
-	var all []NVR
-	for _, s := range []string{
-		"4.18.0-553.el8_10", "5.14.0-70.el9", "4.18.0-80.el8", "4.18.0-477.27.1.el8_8",
-		"4.18.0-80.el8", "kernel-rt-4.18.0-80.rt9.el8", "4.18.0-477.10.1.el8_8",
-	} {
-		all = append(all, mustParse(t, s))
-	}
-	el8 := Rule{Version: "4.18.0", Release: "*.el8*"}
-	var got []string
-	for _, n := range el8.Select(all) {
-		got = append(got, n.Release)
-	}
-	want := []string{"80.el8", "477.10.1.el8_8", "477.27.1.el8_8", "553.el8_10"}
-	if !slices.Equal(got, want) {
-		t.Errorf("Select = %v, want %v", got, want)
-	}
-	since := el8.Since(all, mustParse(t, "4.18.0-477.10.1.el8_8"))
-	if len(since) != 2 || since[0].Release != "477.27.1.el8_8" {
-		t.Errorf("Since 477.10.1 = %v", since)
-	}
-	if n, ok := el8.Newest(all); !ok || n.Release != "553.el8_10" {
-		t.Errorf("Newest = %v, %v", n, ok)
-	}
-	if _, ok := (Rule{Name: "kernel-64k"}).Newest(all); ok {
-		t.Error("Newest found a kernel-64k")
 	}
 }
 

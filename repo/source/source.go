@@ -8,7 +8,8 @@
 // through repo/store) and dist-git (CentOS-style import tags plus a
 // lookaside cache, built into SRPMs with rpmbuild -bs). Fetch streams one
 // package into a Store, verifying its size, its checksum and its OpenPGP
-// signature before anything is stored; Track picks a stream's kernels.
+// signature before anything is stored. Which kernels belong to a stream is
+// kernelnvr.Rule's to say (the watch and `kabiforge rebuild` ask it).
 //
 // Keep a Source for the life of a worker: it remembers the last
 // repomd.xml or index page, so polling an unchanged upstream costs one

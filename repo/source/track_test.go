@@ -97,10 +97,10 @@ func TestTrackReplaysRHEL8Timeline(t *testing.T) {
 	days = slices.Compact(days)
 
 	seen := map[string]bool{}
-	var last []Tracked
+	var last []tracked
 	for _, day := range days {
 		up.setToday(day)
-		last = Track(list(t, src), rule)
+		last = track(list(t, src), rule)
 		var fresh, want []string
 		for _, k := range last {
 			if !seen[k.NVR.VR()] {
@@ -146,7 +146,7 @@ func TestTrackMinorStream(t *testing.T) {
 	srv := httptest.NewServer(up)
 	defer srv.Close()
 	src := newSource(t, config.Source{Name: "vault", Kind: config.SourceDir, URL: srv.URL + "/"}, Options{})
-	got := Track(list(t, src), kernelnvr.Rule{Version: "4.18.0", Release: "477.*"})
+	got := track(list(t, src), kernelnvr.Rule{Version: "4.18.0", Release: "477.*"})
 	var vrs []string
 	for _, k := range got {
 		if r, ok := k.NVR.Minor(); !ok || r.String() != "8.8" {
@@ -158,4 +158,23 @@ func TestTrackMinorStream(t *testing.T) {
 	if !slices.Equal(vrs, want) {
 		t.Errorf("8.8 stream %v, want %v", vrs, want)
 	}
+}
+
+// tracked is a source package a stream's rule selected.
+type tracked struct {
+	Package
+	NVR kernelnvr.NVR
+}
+
+// track selects what the watch does from a listing (workflows.Candidates):
+// the kernels a stream's rule matches, once each, in rpm's version order.
+func track(pkgs []Package, rule kernelnvr.Rule) []tracked {
+	var out []tracked
+	for _, p := range pkgs {
+		if n, err := kernelnvr.Parse(p.NEVRA.NVR()); err == nil && p.IsSource() && rule.Match(n) {
+			out = append(out, tracked{p, n})
+		}
+	}
+	slices.SortStableFunc(out, func(a, b tracked) int { return kernelnvr.Compare(a.NVR, b.NVR) })
+	return slices.CompactFunc(out, func(a, b tracked) bool { return kernelnvr.Compare(a.NVR, b.NVR) == 0 })
 }
