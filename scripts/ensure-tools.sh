@@ -24,6 +24,11 @@ if command -v apt-get >/dev/null 2>&1; then
 	# download, extracted with dpkg-deb and built against with gcc-12.
 	for t in dpkg-deb gcc-12; do check "$t"; done
 	apt-cache show linux-kbuild-6.1 >/dev/null 2>&1 || need+=(apt-lists)
+	# The source kernel (internal/demo/sourcekernel) compiles Debian's
+	# linux-source-6.1 with the tools and headers kbuild and objtool need.
+	dpkg-query -W -f '${Status}' linux-source-6.1 2>/dev/null | grep -q ' installed$' || need+=(linux-source-6.1)
+	for t in flex bison bc; do check "$t"; done
+	for h in /usr/include/libelf.h /usr/include/openssl/ssl.h; do [ -e "$h" ] || need+=("$h"); done
 	# The scale-out test (internal/topology): PostgreSQL for Temporal, ip for network namespaces.
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 	command -v ip >/dev/null 2>&1 || need+=(ip)
@@ -33,8 +38,8 @@ if [ ${#need[@]} -eq 0 ] && [ "$headers" = no ]; then
 	exit 0
 fi
 
-apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86 postgresql iproute2 sbsigntool openssl xz-utils zstd"
-dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86 postgresql-server iproute sbsigntools openssl xz zstd"
+apt_pkgs="rpm createrepo-c dnf gnupg cpio make gcc gcc-12 dpkg-dev git kmod linux-headers-amd64 chromium qemu-system-x86 postgresql iproute2 sbsigntool openssl xz-utils zstd linux-source-6.1 flex bison bc libelf-dev libssl-dev"
+dnf_pkgs="rpm-build rpm-sign createrepo_c dnf gnupg2 cpio make gcc git kmod chromium qemu-system-x86 postgresql-server iproute sbsigntools openssl xz zstd flex bison bc elfutils-libelf-devel openssl-devel"
 
 if command -v apt-get >/dev/null 2>&1; then
 	line="apt-get update && apt-get install -y $apt_pkgs"

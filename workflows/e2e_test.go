@@ -69,6 +69,11 @@ type pipelineSetup struct {
 	// unsigned builds sign no modules and publishing verifies none (the
 	// mock builder does not sign yet).
 	unsigned bool
+	// moduleKey, when set, is the module-signing key instead of a new one
+	// (a kernel built to trust it is cached between runs).
+	moduleKey *modsign.Key
+	// boot gives the workers a boot environment (the boot gate's BootTest).
+	boot bool
 }
 
 // startPipeline starts the pipeline on the synthetic demo kernels and kmods.
@@ -117,6 +122,12 @@ func newPipeline(t *testing.T, setup pipelineSetup) *livePipeline {
 		ModuleKey: p.moduleKey(), ModuleSignCommand: modsigntest.Command()}
 	if setup.unsigned {
 		acts.ModuleKey = nil
+	}
+	if setup.moduleKey != nil {
+		acts.ModuleKey = p.useModuleKey(setup.moduleKey)
+	}
+	if setup.boot {
+		acts.Boot = &activities.BootEnv{}
 	}
 	for _, q := range []string{queue, "build-x86_64-e2e"} {
 		w := worker.New(c, q, worker.Options{})
