@@ -147,6 +147,17 @@ func newPipeline(t *testing.T, setup pipelineSetup) *livePipeline {
 	return p
 }
 
+// useModuleKey makes key the module-signing key the pipeline's builds sign
+// with, in place of the one moduleKey generated.
+func (p *livePipeline) useModuleKey(key *modsign.Key) *modsign.Key {
+	pem, err := key.PrivatePEM()
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.modKey, p.modKeyPEM = key, pem
+	return key
+}
+
 // signer writes a passphrase-protected key and loads it as a worker does.
 func (p *livePipeline) signer(root string) *sign.Signer {
 	key, err := sign.Generate("kabiforge e2e", "e2e@example.org", sign.RSA4096)

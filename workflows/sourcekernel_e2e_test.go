@@ -1,3 +1,5 @@
+//go:build sourcekernel
+
 package workflows_test
 
 import (
@@ -226,15 +228,4 @@ func bootInit(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return init
-}
-
-// useModuleKey makes key the module-signing key the pipeline's builds sign
-// with, in place of the one moduleKey generated.
-func (p *livePipeline) useModuleKey(key *modsign.Key) *modsign.Key {
-	pem, err := key.PrivatePEM()
-	if err != nil {
-		p.t.Fatal(err)
-	}
-	p.modKey, p.modKeyPEM = key, pem
-	return key
 }

@@ -49,7 +49,7 @@ func TestSourceKernelConfigAsksForWhatTheGateNeeds(t *testing.T) {
 	for _, want := range []string{
 		"CONFIG_MODULES=y", "CONFIG_MODVERSIONS=y", "CONFIG_MODULE_SIG=y", "CONFIG_SYSTEM_TRUSTED_KEYRING=y",
 		"# CONFIG_MODULE_SIG_FORCE is not set", // module.sig_enforce=1 exists only without it
-		"CONFIG_SERIAL_8250_CONSOLE=y", "CONFIG_BLK_DEV_INITRD=y", "CONFIG_RD_GZIP=y", "CONFIG_DEVTMPFS=y", "CONFIG_ACPI=y",
+		"CONFIG_SERIAL_8250_CONSOLE=y", "CONFIG_BLK_DEV_INITRD=y", "CONFIG_RD_GZIP=y", "CONFIG_DEVTMPFS=y",
 	} {
 		if !lines[want] {
 			t.Errorf("minimal.config lacks %q", want)

@@ -1,3 +1,5 @@
+//go:build sourcekernel
+
 package demo_test
 
 import (

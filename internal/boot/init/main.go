@@ -2,7 +2,8 @@
 // (CGO_ENABLED=0) the kernel runs as PID 1. It mounts proc, sysfs and
 // devtmpfs, loads the modules listed in /modules.list in order (one
 // "name<TAB>path" per line), writes one wire.Line per load with the errno and
-// the /dev/kmsg records of that load to the result channel, and powers off.
+// the /dev/kmsg records of that load to the result channel, and powers off
+// (restarts, without ACPI; the VM runs with -no-reboot).
 //
 // The result channel is /dev/ttyS1 (the VM's second serial port), or the
 // device named by the kernel argument kabiforge.out=; the console (ttyS0)
@@ -32,7 +33,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "kabiforge-init:", err)
 	}
 	unix.Sync()
-	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	// A kernel without ACPI (a minimal one) cannot power off: it would halt
+	// and hang. Restart it instead, which QEMU's -no-reboot ends the same way.
+	if _, err := os.Stat("/sys/firmware/acpi"); err == nil {
+		_ = unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+	}
+	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_RESTART)
 	select {} // PID 1 must not exit
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -230,6 +231,10 @@ func SourceKernelRPMs(t testing.TB, k demo.SourceKernel, key *modsign.Key) (rpms
 	res, err := cb.Build(ctx, build.Request{SRPM: src, Arch: "x86_64", ResultDir: filepath.Join(tmp, "out"),
 		ModuleSigning: &build.ModuleSigning{Key: priv, Cert: key.CertificateDER(), Command: SignCommand(t)}})
 	if err != nil {
+		var pe *build.PackageError
+		if errors.As(err, &pe) {
+			t.Logf("build log, last lines:\n%s", strings.Join(pe.Tail, "\n"))
+		}
 		t.Fatalf("build source kernel %s: %v", k.NVR(".el8"), err)
 	}
 	return res.RPMs, res.SRPM
