@@ -10,7 +10,6 @@ import (
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/kabi"
 	"github.com/kabiforge/kabiforge/repo/modsign"
-	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
 // Analyze compares a new kernel's kABI (from its built packages) with the
@@ -123,20 +122,7 @@ func (a *Activities) loadKernel(ctx context.Context, rpms []pipeline.Artifact, d
 	if err != nil {
 		return nil, err
 	}
-	return kernelABI(paths)
-}
-
-// kernelABI reads a kernel's ABI from its packages (kabi.KernelFromRPMs).
-func kernelABI(paths []string) (*kabi.ABI, error) {
-	var pkgs []*rpm.Package
-	for _, path := range paths {
-		p, err := rpm.Open(path)
-		if err != nil {
-			return nil, badInput(fmt.Errorf("read %s: %w", filepath.Base(path), err))
-		}
-		pkgs = append(pkgs, p)
-	}
-	abi, err := kabi.KernelFromRPMs(pkgs)
+	abi, err := kabi.KernelFromFiles(paths)
 	if err != nil {
 		return nil, badInput(fmt.Errorf("kernel ABI: %w", err))
 	}

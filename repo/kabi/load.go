@@ -51,9 +51,6 @@ func sniff(path string) (int, error) {
 	return kindText, nil
 }
 
-// openRPM opens the package at path after checking it against the digests
-// it records, so a truncated or corrupt package is an error, not a kernel
-// or kmod read from its intact headers.
 // fromRPM reads what read finds in the RPM at path; not found is an error
 // naming the file and saying what it lacks (notIt).
 func fromRPM[T any](path string, read func(*rpm.Package) (T, bool, error), notIt string) (T, error) {
@@ -72,6 +69,9 @@ func fromRPM[T any](path string, read func(*rpm.Package) (T, bool, error), notIt
 	return v, nil
 }
 
+// openRPM opens the package at path after checking it against the digests
+// it records, so a truncated or corrupt package is an error, not a kernel
+// or kmod read from its intact headers.
 func openRPM(path string) (*rpm.Package, error) {
 	if err := rpm.CheckFile(path); err != nil {
 		return nil, err
@@ -86,6 +86,19 @@ func rpmsIn(dir string) ([]*rpm.Package, error) {
 		return nil, err
 	}
 	sort.Strings(paths)
+	out, err := openBinaryRPMs(paths)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no binary RPMs in the directory", dir)
+	}
+	return out, nil
+}
+
+// openBinaryRPMs opens the packages at paths (see openRPM), leaving out
+// source packages.
+func openBinaryRPMs(paths []string) ([]*rpm.Package, error) {
 	var out []*rpm.Package
 	for _, p := range paths {
 		pkg, err := openRPM(p)
@@ -96,23 +109,39 @@ func rpmsIn(dir string) ([]*rpm.Package, error) {
 			out = append(out, pkg)
 		}
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no binary RPMs in the directory", dir)
-	}
 	return out, nil
+}
+
+// KernelFromFiles reads a kernel's ABI from the RPM files of one build
+// (see KernelFromRPMs), each checked against its digests first: what the
+// pipeline's analysis and `kabi` on a directory both read a kernel with.
+func KernelFromFiles(paths []string) (*ABI, error) {
+	pkgs, err := openBinaryRPMs(paths)
+	if err != nil {
+		return nil, err
+	}
+	return KernelFromRPMs(pkgs)
 }
 
 // LoadKernel reads a kernel's ABI from path, which may be a Module.symvers
 // or Module.kabi_<arch> file (compressed or not), a kernel RPM (see
-// KernelFromRPM), or a directory of one build's RPMs (see KernelFromRPMs,
-// which the pipeline's analysis uses too).
+// KernelFromRPM), or a directory of one build's RPMs (see KernelFromRPMs;
+// the pipeline's analysis reads them with KernelFromFiles).
 func LoadKernel(path string) (*ABI, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
 	}
 	if fi.IsDir() {
-		return kernelFromDir(path)
+		pkgs, err := rpmsIn(path)
+		if err != nil {
+			return nil, err
+		}
+		abi, err := KernelFromRPMs(pkgs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return abi, nil
 	}
 	kind, err := sniff(path)
 	if err != nil {
@@ -125,18 +154,6 @@ func LoadKernel(path string) (*ABI, error) {
 		return nil, fmt.Errorf("%s: a kernel module, not a kernel's symbol table", path)
 	}
 	return ReadSymversFile(path)
-}
-
-func kernelFromDir(dir string) (*ABI, error) {
-	pkgs, err := rpmsIn(dir)
-	if err != nil {
-		return nil, err
-	}
-	abi, err := KernelFromRPMs(pkgs)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dir, err)
-	}
-	return abi, nil
 }
 
 // KernelFromRPMs reads a kernel's ABI from the packages of one build: the
