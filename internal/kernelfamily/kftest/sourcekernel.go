@@ -99,6 +99,8 @@ type CachingBuilder struct {
 	// Log, when set, receives a line per build saying whether it was cached
 	// and how long it took.
 	Log func(format string, args ...any)
+	// Dir holds the cached builds; empty means rpms/ in the user cache dir.
+	Dir string
 	mu  sync.Mutex
 }
 
@@ -110,11 +112,15 @@ func (c *CachingBuilder) Build(ctx context.Context, req build.Request) (build.Re
 	}
 	c.mu.Lock() // one kernel compile at a time on a shared machine
 	defer c.mu.Unlock()
-	base, err := kernelfamily.DefaultCacheDir()
-	if err != nil {
-		return build.Result{}, err
+	base := c.Dir
+	if base == "" {
+		cache, err := kernelfamily.DefaultCacheDir()
+		if err != nil {
+			return build.Result{}, err
+		}
+		base = filepath.Join(cache, "rpms")
 	}
-	dir := filepath.Join(base, "rpms", src.NEVRA.NVR()+"-"+c.key(src, req))
+	dir := filepath.Join(base, src.NEVRA.NVR()+"-"+c.key(src, req))
 	if rpms, srpm, ok := cachedRPMs(dir); ok {
 		c.logf("%s: cached build in %s", src.NEVRA.NVR(), dir)
 		return copyResult(rpms, srpm, req.ResultDir)
