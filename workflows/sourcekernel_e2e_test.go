@@ -11,18 +11,20 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/kabiforge/kabiforge/internal/boot"
 	"github.com/kabiforge/kabiforge/internal/demo"
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 	"github.com/kabiforge/kabiforge/pipeline"
 	"github.com/kabiforge/kabiforge/repo/modsign"
+	"github.com/kabiforge/kabiforge/workflows"
 )
 
-// Errnos of finit_module the kernel answers a module signature with.
-const (
-	errnoEKEYREJECTED = 129
-)
+// errnoEKEYREJECTED is finit_module's errno for a module whose signature
+// the kernel refuses.
+const errnoEKEYREJECTED = int(unix.EKEYREJECTED)
 
 // TestSourceKernelBootGateEnforcesSignatures runs through the pipeline a
 // kernel that trusts the repository's module-signing key: Debian's
@@ -73,7 +75,7 @@ func TestSourceKernelBootGateEnforcesSignatures(t *testing.T) {
 	t.Logf("%s: published in %v (kernel package build %v)", nvr, time.Since(start).Round(time.Second),
 		p.activityTime("build/kernel-"+nvr+"/x86_64", "Build").Round(time.Second))
 	st := p.status(nvr)
-	if b := st.Boot["x86_64"]; b.State != "booted" {
+	if b := st.Boot["x86_64"]; b.State != workflows.BootPassed {
 		t.Errorf("boot gate: %+v", b)
 	}
 	for _, name := range demo.RealKmodNames() {
