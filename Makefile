@@ -49,9 +49,10 @@ test-demo: tools
 # repository's key: Debian's linux-source-6.1 compiled through the pipeline's
 # kernel build (build tag sourcekernel). The compile is cached in
 # ~/.cache/kabiforge after the first run, but a cold one does not fit
-# `make test`'s CI budget (see README, Secure Boot).
+# `make test`'s CI budget (see README, Secure Boot). One package at a time:
+# the second reuses the first's cached kernel instead of compiling it again.
 test-secureboot: tools
-	$(GO) test -tags sourcekernel -count=1 -timeout 180m -run 'TestSourceKernel' -v ./internal/demo ./workflows
+	$(GO) test -tags sourcekernel -p 1 -count=1 -timeout 240m -run 'TestSourceKernel' -v ./internal/demo ./workflows
 
 # The scale-out test (internal/topology, build tag topology): PostgreSQL, a full
 # Temporal server with mTLS, versitygw, build hosts in network namespaces; root.
