@@ -2,8 +2,8 @@ package repodata
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/gob"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,10 +18,10 @@ import (
 const CacheName = ".repodata.cache"
 
 // encodeCache serializes the packages read from pkgs, until it is closed,
-// for the cache: one gob value per package. It drains pkgs even on error.
-func encodeCache(pkgs <-chan *Package) ([]byte, error) {
-	var buf bytes.Buffer
-	enc := gob.NewEncoder(&buf)
+// into w for the cache: one gob value per package. It drains pkgs even on
+// error.
+func encodeCache(w io.Writer, pkgs <-chan *Package) error {
+	enc := gob.NewEncoder(w)
 	var err error
 	for p := range pkgs {
 		if err == nil {
@@ -29,42 +29,92 @@ func encodeCache(pkgs <-chan *Package) ([]byte, error) {
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("encode update cache: %w", err)
+		return fmt.Errorf("encode update cache: %w", err)
 	}
-	return buf.Bytes(), nil
+	return nil
 }
 
-// saveCache writes the records encodeCache made as the content of the
-// primary document with the given checksum: a first line holding the
-// checksum, then the records. Failing to write it only costs a later update
-// its speed, so a failure removes any stale cache and is otherwise ignored.
+// cacheKeyLen is the length of the cache's first line: a sha256 in hex and
+// a newline.
+const cacheKeyLen = 64 + 1
+
+// cacheWriter writes the cache (see encodeCache) while the metadata is being
+// written: a first line holding the primary document's checksum, then the
+// records. Failing to write it only costs a later update its speed, so a
+// failure removes the file and is otherwise ignored.
 //
 // The file is rewritten in place rather than replaced (creating an inode is
-// one of the dearest steps of a small index). A write cut short leaves the
-// checksum line and a prefix of the records, which is still sound: Index
-// checks every cached record against its package file and reads the
-// packages the cache lacks.
-func saveCache(dir, primary string, records []byte) {
-	path := filepath.Join(dir, CacheName)
-	err := func() error {
-		if records == nil {
-			return os.ErrInvalid
+// one of the dearest steps of a small index), and streamed rather than held
+// in memory (a kernel's records are megabytes). Its first line is a
+// placeholder, matching no checksum, until commit writes the checksum of the
+// primary document that was written with the records; a write cut short
+// leaves no cache or one that matches no repomd.xml.
+type cacheWriter struct {
+	path string
+	f    *os.File
+	bw   *bufio.Writer
+	err  error
+}
+
+// createCache starts writing dir's cache.
+func createCache(dir string) *cacheWriter {
+	c := &cacheWriter{path: filepath.Join(dir, CacheName)}
+	c.f, c.err = os.OpenFile(c.path, os.O_WRONLY|os.O_CREATE, 0o644)
+	if c.err == nil {
+		c.bw = bufio.NewWriterSize(c.f, 64<<10)
+		_, c.err = c.bw.WriteString(strings.Repeat("-", cacheKeyLen-1) + "\n")
+	}
+	return c
+}
+
+// encode writes the records read from pkgs until it is closed, draining it
+// even on error.
+func (c *cacheWriter) encode(pkgs <-chan *Package) {
+	if c.err != nil {
+		for range pkgs {
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
+		return
+	}
+	c.err = encodeCache(c.bw, pkgs)
+}
+
+// commit ends the cache as that of the primary document with the given
+// checksum, or removes it when it could not be written whole.
+func (c *cacheWriter) commit(primary string) {
+	if c.err == nil && len(primary)+1 != cacheKeyLen {
+		c.err = fmt.Errorf("checksum %q is not a sha256", primary)
+	}
+	if c.err == nil {
+		c.err = c.bw.Flush()
+	}
+	if c.err == nil {
+		var end int64
+		if end, c.err = c.f.Seek(0, io.SeekCurrent); c.err == nil {
+			c.err = c.f.Truncate(end)
 		}
-		_, err = f.WriteString(primary + "\n")
-		if err == nil {
-			_, err = f.Write(records)
+	}
+	if c.err == nil {
+		_, c.err = c.f.WriteAt([]byte(primary+"\n"), 0)
+	}
+	c.close()
+}
+
+// abort removes the cache being written.
+func (c *cacheWriter) abort() {
+	if c.err == nil {
+		c.err = errors.New("aborted")
+	}
+	c.close()
+}
+
+func (c *cacheWriter) close() {
+	if c.f != nil {
+		if err := c.f.Close(); c.err == nil {
+			c.err = err
 		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		return err
-	}()
-	if err != nil {
-		os.Remove(path)
+	}
+	if c.err != nil {
+		os.Remove(c.path)
 	}
 }
 

@@ -41,11 +41,11 @@ func FuzzDecodeCache(f *testing.F) {
 			ch <- p
 		}
 		close(ch)
-		records, err := encodeCache(ch)
-		if err != nil {
+		records := bytes.NewBufferString(fuzzPrimarySum + "\n")
+		if err := encodeCache(records, ch); err != nil {
 			f.Fatal(err)
 		}
-		f.Add(append([]byte(fuzzPrimarySum+"\n"), records...))
+		f.Add(records.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		pkgs, ok := decodeCache(bufio.NewReader(bytes.NewReader(data)), fuzzPrimarySum)

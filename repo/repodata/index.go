@@ -119,13 +119,16 @@ func makeTempRepodata(dir string) (string, error) {
 // build describes the packages and writes their metadata as they come, in
 // tmp, which replaces dir/repodata on success.
 func build(ctx context.Context, dir, tmp string, rels []string, old map[string]*Package, opts *Options) (*Repomd, int, error) {
-	mw := newMetaWriter(tmp, len(rels), opts.Compression)
+	mw := newMetaWriter(dir, tmp, len(rels), opts.Compression)
 	reused, err := describeAll(ctx, dir, rels, old, opts, mw.add)
-	data, cache, werr := mw.close()
+	data, werr := mw.close()
 	if err = errors.Join(err, werr); err != nil {
+		if werr == nil {
+			mw.cache.abort()
+		}
 		return nil, 0, err
 	}
-	md, err := finishRepodata(dir, tmp, data, cache, opts)
+	md, err := finishRepodata(dir, tmp, data, mw.cache, opts)
 	return md, reused, err
 }
 
@@ -313,59 +316,69 @@ func reuse(path string, prev *Package) (*Package, error) {
 }
 
 // bigPackage is the size above which readRPM reads a package's headers and
-// streams its checksum instead of reading the whole file into memory: a
+// streams the rest instead of reading the whole file into memory: a
 // kernel-modules package is over 100 MB, and each worker would hold one.
 // A variable for tests only.
 var bigPackage int64 = 8 << 20
+
+// chunkSize is how much of a big package readBig reads at a time: enough to
+// make few system calls, little enough to stay in the CPU's cache while
+// both digests read it.
+const chunkSize = 256 << 10
 
 // readRPM reads the package at path, its sha256 and its mtime (Unix
 // seconds), with open when given, else through buf (rpm.Read keeps no
 // reference to it); a package over bigPackage is read by readBig.
 func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, int64, error) {
-	if open == nil {
-		if fi, err := os.Stat(path); err == nil && fi.Size() > bigPackage {
-			return readBig(path)
-		}
-	}
 	if open != nil {
-		fi, err := os.Stat(path)
-		if err != nil {
-			return nil, "", 0, err
-		}
-		rp, err := open(path)
-		if err != nil {
-			return nil, "", 0, err
-		}
-		if rp.Size.Package != fi.Size() {
-			return nil, "", 0, fmt.Errorf("%s changed while being indexed", path)
-		}
-		if err := rpm.CheckFile(path); err != nil {
-			return nil, "", 0, err
-		}
-		sum, _, err := digest.File(path)
-		return rp, sum, fi.ModTime().Unix(), err
+		return readOpened(path, open)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Size() > bigPackage {
+		return readBig(path, buf)
 	}
 	b, mtime, err := readWhole(path, *buf)
 	if err != nil {
 		return nil, "", 0, err
 	}
 	*buf = b
-	rp, err := rpm.Read(bytes.NewReader(b), int64(len(b)))
+	rp, d, err := rpm.ReadChecked(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
 	}
 	rp.Path = path
-	if err := rpm.CheckDigests(bytes.NewReader(b), int64(len(b))); err != nil {
+	d.Write(b[rp.HeaderEnd:])
+	if err := d.Check(); err != nil {
 		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
 	}
 	sum := sha256.Sum256(b)
 	return rp, hex.EncodeToString(sum[:]), mtime, nil
 }
 
-// readBig reads a package's headers, then streams the file once through
-// both its sha256 and the package's own digests (which it checks), so that
-// memory stays small whatever the package's size.
-func readBig(path string) (*rpm.Package, string, int64, error) {
+// readOpened reads the package at path with open, then checks its digests
+// and checksums it.
+func readOpened(path string, open func(string) (*rpm.Package, error)) (*rpm.Package, string, int64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	rp, err := open(path)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	if rp.Size.Package != fi.Size() {
+		return nil, "", 0, fmt.Errorf("%s changed while being indexed", path)
+	}
+	if err := rpm.CheckFile(path); err != nil {
+		return nil, "", 0, err
+	}
+	sum, _, err := digest.File(path)
+	return rp, sum, fi.ModTime().Unix(), err
+}
+
+// readBig reads a package's headers, then streams the file once, chunk by
+// chunk through buf, into both its sha256 and the package's own digests
+// (which it checks), so that memory stays small whatever the package's size.
+func readBig(path string, buf *[]byte) (*rpm.Package, string, int64, error) {
 	f, err := infile.Open(path)
 	if err != nil {
 		return nil, "", 0, err
@@ -376,28 +389,37 @@ func readBig(path string) (*rpm.Package, string, int64, error) {
 		return nil, "", 0, err
 	}
 	size := fi.Size()
-	rp, err := rpm.Read(f, size)
+	rp, d, err := rpm.ReadChecked(f, size)
 	if err != nil {
 		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
 	}
 	rp.Path = path
-	l, err := rpm.ReadLayout(f, size)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
-	}
-	d, err := rpm.NewDigests(l)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
+	if cap(*buf) < chunkSize {
+		*buf = make([]byte, chunkSize)
 	}
 	sum := sha256.New()
-	if _, err := io.Copy(sum, io.NewSectionReader(f, 0, l.PayloadStart)); err != nil {
-		return nil, "", 0, fmt.Errorf("read %s: %w", path, err)
-	}
-	if _, err := io.Copy(io.MultiWriter(sum, d), io.NewSectionReader(f, l.PayloadStart, size-l.PayloadStart)); err != nil {
-		return nil, "", 0, fmt.Errorf("read %s: %w", path, err)
+	b := (*buf)[:chunkSize]
+	for off := int64(0); off < size; {
+		n, err := f.ReadAt(b[:min(int64(len(b)), size-off)], off)
+		if err != nil {
+			return nil, "", 0, fmt.Errorf("read %s: %w", path, truncated(err))
+		}
+		sum.Write(b[:n])
+		if end := off + int64(n); end > rp.HeaderEnd {
+			d.Write(b[max(rp.HeaderEnd-off, 0):n])
+		}
+		off += int64(n)
 	}
 	if err := d.Check(); err != nil {
 		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
 	}
 	return rp, hex.EncodeToString(sum.Sum(nil)), fi.ModTime().Unix(), nil
+}
+
+// truncated names io.EOF, a file shorter than when it was opened, as such.
+func truncated(err error) error {
+	if err == io.EOF {
+		return fmt.Errorf("file is truncated: %w", io.ErrUnexpectedEOF)
+	}
+	return err
 }

@@ -43,13 +43,13 @@ func WriteMetadata(dir string, pkgs []*Package, opts Options) (md *Repomd, err e
 			os.RemoveAll(tmp)
 		}
 	}()
-	mw := newMetaWriter(tmp, len(pkgs), opts.Compression)
+	mw := newMetaWriter(dir, tmp, len(pkgs), opts.Compression)
 	for _, p := range pkgs {
 		mw.add(p)
 	}
-	data, cache, err := mw.close()
+	data, err := mw.close()
 	if err == nil {
-		md, err = finishRepodata(dir, tmp, data, cache, &opts)
+		md, err = finishRepodata(dir, tmp, data, mw.cache, &opts)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("write metadata in %s: %w", dir, err)

@@ -22,11 +22,12 @@ type metaWriter struct {
 	wg    sync.WaitGroup
 	data  []Data
 	errs  []error
-	cache []byte
+	cache *cacheWriter
 }
 
-func newMetaWriter(tmp string, count int, c Compression) *metaWriter {
-	m := &metaWriter{data: make([]Data, len(documents)), errs: make([]error, len(documents)+1)}
+// newMetaWriter writes the documents in tmp and the cache in dir.
+func newMetaWriter(dir, tmp string, count int, c Compression) *metaWriter {
+	m := &metaWriter{data: make([]Data, len(documents)), errs: make([]error, len(documents)), cache: createCache(dir)}
 	for i, doc := range documents {
 		ch := make(chan *Package, 256)
 		m.chans = append(m.chans, ch)
@@ -40,7 +41,7 @@ func newMetaWriter(tmp string, count int, c Compression) *metaWriter {
 	}
 	ch := make(chan *Package, 256)
 	m.chans = append(m.chans, ch)
-	m.wg.Go(func() { m.cache, m.errs[len(documents)] = encodeCache(ch) })
+	m.wg.Go(func() { m.cache.encode(ch) })
 	return m
 }
 
@@ -51,25 +52,30 @@ func (m *metaWriter) add(p *Package) {
 	}
 }
 
-// close ends the documents and returns their repomd entries and the cache.
-func (m *metaWriter) close() ([]Data, []byte, error) {
+// close ends the documents and returns their repomd entries. Unless it
+// fails, the caller must end the cache (m.cache.commit or abort).
+func (m *metaWriter) close() ([]Data, error) {
 	for _, ch := range m.chans {
 		close(ch)
 	}
 	m.wg.Wait()
-	return m.data, m.cache, errors.Join(m.errs...)
+	if err := errors.Join(m.errs...); err != nil {
+		m.cache.abort()
+		return nil, err
+	}
+	return m.data, nil
 }
 
 // finishRepodata writes repomd.xml for the documents in tmp, signs it when
 // asked, then swaps tmp in as dir/repodata.
-func finishRepodata(dir, tmp string, data []Data, cache []byte, opts *Options) (*Repomd, error) {
-	// The update cache is keyed by primary's checksum, so it may be written
-	// while repomd.xml is: should the swap fail, it matches no repomd.xml
-	// and is ignored.
+func finishRepodata(dir, tmp string, data []Data, cache *cacheWriter, opts *Options) (*Repomd, error) {
+	// The update cache is keyed by primary's checksum, so it may be ended
+	// while repomd.xml is written: should the swap fail, it matches no
+	// repomd.xml and is ignored.
 	saved := make(chan struct{})
 	go func() {
 		defer close(saved)
-		saveCache(dir, data[0].Checksum, cache)
+		cache.commit(data[0].Checksum)
 	}()
 	defer func() { <-saved }()
 	now := opts.Now().Unix()

@@ -45,14 +45,45 @@ type Digests struct {
 
 // NewDigests checks l's header digests and returns a Digests for its payload.
 func NewDigests(l *Layout) (*Digests, error) {
-	if err := checkHeaderDigests(l); err != nil {
+	return newDigests(&l.Signature, &l.Header, l.Header.Bytes)
+}
+
+// tagData is a header whose entries' data can be looked up by tag: a
+// RawHeader, or a header as read.
+type tagData interface {
+	tagData(tag uint32) ([]byte, bool)
+}
+
+func (h *RawHeader) tagData(tag uint32) ([]byte, bool) {
+	e, ok := h.Entry(tag)
+	return e.Data, ok
+}
+
+func (h *header) tagData(tag uint32) ([]byte, bool) {
+	e, ok := h.find(int(tag))
+	if !ok {
+		return nil, false
+	}
+	end, _ := h.end(e) // checked when read
+	return h.data[e.offset:end:end], true
+}
+
+// newDigests checks the main header (main, stored as mainBytes) against the
+// digests in the signature header sig and returns a Digests for the payload.
+//
+// The MD5 over header and payload that older rpm versions record is only
+// checked when a SHA-256 header digest and a payload digest do not both
+// cover those bytes: checking it too would add nothing but time (a kernel's
+// packages are over 100 MB), as newer rpm versions decided.
+func newDigests(sig, main tagData, mainBytes []byte) (*Digests, error) {
+	if err := checkHeaderDigests(sig, mainBytes); err != nil {
 		return nil, err
 	}
-	d := &Digests{size: -1, hdrBytes: int64(len(l.Header.Bytes))}
-	if want := entryString(l.Header, tagPayloadDigest); want != "" {
+	d := &Digests{size: -1, hdrBytes: int64(len(mainBytes))}
+	if want := tagString(main, tagPayloadDigest); want != "" {
 		algo := uint32(0)
-		if e, ok := l.Header.Entry(tagPayloadDigestAlgo); ok && len(e.Data) >= 4 {
-			algo = binary.BigEndian.Uint32(e.Data)
+		if data, ok := main.tagData(tagPayloadDigestAlgo); ok && len(data) >= 4 {
+			algo = binary.BigEndian.Uint32(data)
 		}
 		newHash, ok := payloadHashes[algo]
 		if !ok {
@@ -60,17 +91,18 @@ func NewDigests(l *Layout) (*Digests, error) {
 		}
 		d.payload, d.want = newHash(), want
 	}
-	if e, ok := l.Signature.Entry(sigTagMD5); ok && len(e.Data) > 0 {
-		d.md5, d.md5want = md5.New(), e.Data
-		d.md5.Write(l.Header.Bytes)
+	strong := d.payload != nil && tagString(sig, sigTagSHA256Header) != ""
+	if data, ok := sig.tagData(sigTagMD5); ok && len(data) > 0 && !strong {
+		d.md5, d.md5want = md5.New(), data
+		d.md5.Write(mainBytes)
 	}
 	if d.payload == nil && d.md5 == nil {
 		return nil, errors.New("package has neither a payload digest nor an MD5 digest")
 	}
-	if e, ok := l.Signature.Entry(sigTagLongSize); ok && len(e.Data) >= 8 {
-		d.size = int64(binary.BigEndian.Uint64(e.Data))
-	} else if e, ok := l.Signature.Entry(sigTagSize); ok && len(e.Data) >= 4 {
-		d.size = int64(binary.BigEndian.Uint32(e.Data))
+	if data, ok := sig.tagData(sigTagLongSize); ok && len(data) >= 8 {
+		d.size = int64(binary.BigEndian.Uint64(data))
+	} else if data, ok := sig.tagData(sigTagSize); ok && len(data) >= 4 {
+		d.size = int64(binary.BigEndian.Uint32(data))
 	}
 	return d, nil
 }
@@ -110,20 +142,20 @@ var payloadHashes = map[uint32]func() hash.Hash{
 	1: md5.New, 2: sha1.New, 8: sha256.New, 9: sha512.New384, 10: sha512.New, 11: sha256.New224,
 }
 
-// checkHeaderDigests compares the main header with the SHA-256 and SHA-1
-// digests recorded in the signature header.
-func checkHeaderDigests(l *Layout) error {
+// checkHeaderDigests compares the main header, stored as mainBytes, with
+// the SHA-256 and SHA-1 digests recorded in the signature header sig.
+func checkHeaderDigests(sig tagData, mainBytes []byte) error {
 	for _, d := range []struct {
 		tag  uint32
 		name string
 		new  func() hash.Hash
 	}{{sigTagSHA256Header, "SHA-256", sha256.New}, {sigTagSHA1Header, "SHA-1", sha1.New}} {
-		want := entryString(l.Signature, d.tag)
+		want := tagString(sig, d.tag)
 		if want == "" {
 			continue
 		}
 		h := d.new()
-		h.Write(l.Header.Bytes)
+		h.Write(mainBytes)
 		if hex.EncodeToString(h.Sum(nil)) != want {
 			return fmt.Errorf("header %s digest mismatch: the package is corrupt", d.name)
 		}
@@ -131,13 +163,13 @@ func checkHeaderDigests(l *Layout) error {
 	return nil
 }
 
-// entryString is the first string of tag in h, or "".
-func entryString(h RawHeader, tag uint32) string {
-	e, ok := h.Entry(tag)
+// tagString is the first string of tag in h, or "".
+func tagString(h tagData, tag uint32) string {
+	data, ok := h.tagData(tag)
 	if !ok {
 		return ""
 	}
-	s, _, _ := bytes.Cut(e.Data, []byte{0})
+	s, _, _ := bytes.Cut(data, []byte{0})
 	return string(s)
 }
 

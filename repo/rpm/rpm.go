@@ -140,11 +140,36 @@ func Read(r io.ReaderAt, size int64) (*Package, error) {
 	return read(r, size)
 }
 
+// ReadChecked reads the headers of an RPM of the given size from r, as Read
+// does, and checks the main header against the digests the signature header
+// records. It does not read the payload, from p.HeaderEnd to size: write
+// that to the Digests returned, then call its Check.
+func ReadChecked(r io.ReaderAt, size int64) (*Package, *Digests, error) {
+	l, err := readLayout(r, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	p, err := fromLayout(l, size)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := newDigests(l.sig, l.main, l.main.raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, d, nil
+}
+
 func read(r io.ReaderAt, size int64) (*Package, error) {
 	l, err := readLayout(r, size)
 	if err != nil {
 		return nil, err
 	}
+	return fromLayout(l, size)
+}
+
+// fromLayout describes the package whose headers l holds.
+func fromLayout(l *layout, size int64) (*Package, error) {
 	p := &Package{hdr: l.main, HeaderStart: l.sigEnd, HeaderEnd: l.hdrEnd}
 	p.Size.Package = size
 	if err := p.fill(l.sig); err != nil {
