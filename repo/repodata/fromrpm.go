@@ -64,13 +64,21 @@ func primaryRequires(reqs []rpm.Dep, provides []Dep, files []File) []Dep {
 	if len(reqs) == 0 {
 		return nil
 	}
-	provided := make(map[Dep]bool, len(provides))
+	// Only provides and files a require names matter: a kernel has tens of
+	// thousands of both and a few dozen requires.
+	required := make(map[string]bool, len(reqs))
+	for _, r := range reqs {
+		required[r.Name] = true
+	}
+	provided := make(map[Dep]bool)
 	for _, d := range provides {
-		provided[d] = true
+		if required[d.Name] {
+			provided[d] = true
+		}
 	}
 	own := make(map[string]bool)
 	for _, f := range files {
-		if PrimaryFile(f.Path) {
+		if required[f.Path] && PrimaryFile(f.Path) {
 			own[f.Path] = true
 		}
 	}

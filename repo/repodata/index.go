@@ -1,10 +1,7 @@
 package repodata
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +15,6 @@ import (
 	"time"
 
 	"github.com/kabiforge/kabiforge/internal/digest"
-	"github.com/kabiforge/kabiforge/internal/infile"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -229,9 +225,9 @@ func describeAll(ctx context.Context, dir string, rels []string, old map[string]
 	var wg sync.WaitGroup
 	for range min(opts.Workers, max(len(rels), 1)) {
 		wg.Go(func() {
-			var buf []byte // reused for every file this worker reads
+			var r pkgReader // reused for every file this worker reads
 			for i := range jobs {
-				p, reused, err := describe(dir, rels[i], old[rels[i]], opts, &buf)
+				p, reused, err := describe(dir, rels[i], old[rels[i]], opts, &r)
 				results <- result{i, p, reused, err}
 			}
 		})
@@ -279,7 +275,7 @@ func describeAll(ctx context.Context, dir string, rels []string, old map[string]
 
 // describe returns the record of the package at rel, reusing prev when it
 // still describes the file.
-func describe(dir, rel string, prev *Package, opts *Options, buf *[]byte) (*Package, bool, error) {
+func describe(dir, rel string, prev *Package, opts *Options, r *pkgReader) (*Package, bool, error) {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
 	// Records with another checksum type (old sha1 repositories) are read
 	// again, so that every package ends up with a sha256 pkgid.
@@ -288,7 +284,7 @@ func describe(dir, rel string, prev *Package, opts *Options, buf *[]byte) (*Pack
 			return p, p != nil, err
 		}
 	}
-	rp, sum, mtime, err := readRPM(path, opts.Open, buf)
+	rp, sum, mtime, err := r.read(path, opts.Open)
 	if err != nil {
 		return nil, false, err
 	}
@@ -313,113 +309,4 @@ func reuse(path string, prev *Package) (*Package, error) {
 	p := *prev
 	p.FileTime = mtime
 	return &p, nil
-}
-
-// bigPackage is the size above which readRPM reads a package's headers and
-// streams the rest instead of reading the whole file into memory: a
-// kernel-modules package is over 100 MB, and each worker would hold one.
-// A variable for tests only.
-var bigPackage int64 = 8 << 20
-
-// chunkSize is how much of a big package readBig reads at a time: enough to
-// make few system calls, little enough to stay in the CPU's cache while
-// both digests read it.
-const chunkSize = 256 << 10
-
-// readRPM reads the package at path, its sha256 and its mtime (Unix
-// seconds), with open when given, else through buf (rpm.Read keeps no
-// reference to it); a package over bigPackage is read by readBig.
-func readRPM(path string, open func(string) (*rpm.Package, error), buf *[]byte) (*rpm.Package, string, int64, error) {
-	if open != nil {
-		return readOpened(path, open)
-	}
-	if fi, err := os.Stat(path); err == nil && fi.Size() > bigPackage {
-		return readBig(path, buf)
-	}
-	b, mtime, err := readWhole(path, *buf)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	*buf = b
-	rp, d, err := rpm.ReadChecked(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
-	}
-	rp.Path = path
-	d.Write(b[rp.HeaderEnd:])
-	if err := d.Check(); err != nil {
-		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
-	}
-	sum := sha256.Sum256(b)
-	return rp, hex.EncodeToString(sum[:]), mtime, nil
-}
-
-// readOpened reads the package at path with open, then checks its digests
-// and checksums it.
-func readOpened(path string, open func(string) (*rpm.Package, error)) (*rpm.Package, string, int64, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	rp, err := open(path)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	if rp.Size.Package != fi.Size() {
-		return nil, "", 0, fmt.Errorf("%s changed while being indexed", path)
-	}
-	if err := rpm.CheckFile(path); err != nil {
-		return nil, "", 0, err
-	}
-	sum, _, err := digest.File(path)
-	return rp, sum, fi.ModTime().Unix(), err
-}
-
-// readBig reads a package's headers, then streams the file once, chunk by
-// chunk through buf, into both its sha256 and the package's own digests
-// (which it checks), so that memory stays small whatever the package's size.
-func readBig(path string, buf *[]byte) (*rpm.Package, string, int64, error) {
-	f, err := infile.Open(path)
-	if err != nil {
-		return nil, "", 0, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, "", 0, err
-	}
-	size := fi.Size()
-	rp, d, err := rpm.ReadChecked(f, size)
-	if err != nil {
-		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
-	}
-	rp.Path = path
-	if cap(*buf) < chunkSize {
-		*buf = make([]byte, chunkSize)
-	}
-	sum := sha256.New()
-	b := (*buf)[:chunkSize]
-	for off := int64(0); off < size; {
-		n, err := f.ReadAt(b[:min(int64(len(b)), size-off)], off)
-		if err != nil {
-			return nil, "", 0, fmt.Errorf("read %s: %w", path, truncated(err))
-		}
-		sum.Write(b[:n])
-		if end := off + int64(n); end > rp.HeaderEnd {
-			d.Write(b[max(rp.HeaderEnd-off, 0):n])
-		}
-		off += int64(n)
-	}
-	if err := d.Check(); err != nil {
-		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return rp, hex.EncodeToString(sum.Sum(nil)), fi.ModTime().Unix(), nil
-}
-
-// truncated names io.EOF, a file shorter than when it was opened, as such.
-func truncated(err error) error {
-	if err == io.EOF {
-		return fmt.Errorf("file is truncated: %w", io.ErrUnexpectedEOF)
-	}
-	return err
 }

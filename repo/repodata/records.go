@@ -9,8 +9,8 @@ import (
 // Describe reads the RPM at path and returns its record, located at
 // location (slash-separated, relative to the repository root).
 func Describe(path, location string) (*Package, error) {
-	var buf []byte
-	rp, sum, mtime, err := readRPM(path, nil, &buf)
+	var r pkgReader
+	rp, sum, mtime, err := r.read(path, nil)
 	if err != nil {
 		return nil, err
 	}
