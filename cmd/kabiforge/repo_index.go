@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,17 +13,6 @@ import (
 
 // progressEvery is how often repo index logs its progress on long runs.
 const progressEvery = 2 * time.Second
-
-// tuneGC trades memory for speed in this short batch run, as GOGC=400
-// would, under a 2 GiB soft limit; GOGC or GOMEMLIMIT set by the user win.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(2 << 30)
-	}
-}
 
 func (a *app) repoIndexCommand() *cobra.Command {
 	var (
@@ -39,7 +27,6 @@ func (a *app) repoIndexCommand() *cobra.Command {
 		Short: "Write rpm-md metadata (repodata/) for the RPMs under DIR, signed when --sign-key is given",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			tuneGC()
 			dir := args[0]
 			comp, err := repodata.ParseCompression(compress)
 			if err != nil {

@@ -42,25 +42,26 @@ func (h *header) files() ([]File, error) {
 	if err != nil || len(names) == 0 {
 		return nil, err
 	}
-	sizes := h.uints(tagFileSizes)
-	if sizes == nil {
-		sizes = h.uints(tagLongFileSizes)
+	sizes := h.ints(tagFileSizes)
+	if sizes.len() == 0 {
+		sizes = h.ints(tagLongFileSizes)
 	}
-	modes := h.uints(tagFileModes)
-	flags := h.uints(tagFileFlags)
+	modes := h.ints(tagFileModes)
+	flags := h.ints(tagFileFlags)
 	digests := h.strings(tagFileDigests)
 	links := h.strings(tagFileLinkTos)
 	files := make([]File, len(names))
 	for i, name := range names {
-		f := File{Path: name}
-		if i < len(sizes) {
-			f.Size = int64(sizes[i])
+		f := &files[i]
+		f.Path = name
+		if i < sizes.len() {
+			f.Size = int64(sizes.at(i))
 		}
-		if i < len(modes) {
-			f.Mode = uint32(modes[i])
+		if i < modes.len() {
+			f.Mode = uint32(modes.at(i))
 		}
-		if i < len(flags) {
-			f.Flags = uint32(flags[i])
+		if i < flags.len() {
+			f.Flags = uint32(flags.at(i))
 		}
 		if i < len(digests) {
 			f.Digest = digests[i]
@@ -68,7 +69,6 @@ func (h *header) files() ([]File, error) {
 		if i < len(links) {
 			f.LinkTo = links[i]
 		}
-		files[i] = f
 	}
 	return files, nil
 }

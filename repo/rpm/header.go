@@ -120,16 +120,30 @@ func (h *header) end(e entry) (uint32, error) {
 		}
 		return uint32(end), nil
 	}
-	end := e.offset
-	for range e.count {
+	end, left := e.offset, e.count
+	for left > 0 {
+		// Whole blocks with fewer terminators than strings left are
+		// skipped at once: file lists are tens of thousands of short
+		// strings.
+		if rest := h.data[end:]; len(rest) > stringBlock {
+			if n := uint32(bytes.Count(rest[:stringBlock], nul)); n < left {
+				end, left = end+stringBlock, left-n
+				continue
+			}
+		}
 		i := bytes.IndexByte(h.data[end:], 0)
 		if i < 0 {
 			return 0, fmt.Errorf("tag %d: unterminated string", e.tag)
 		}
-		end += uint32(i) + 1
+		end, left = end+uint32(i)+1, left-1
 	}
 	return end, nil
 }
+
+// stringBlock is how many bytes of a string array end skips at a time.
+const stringBlock = 1024
+
+var nul = []byte{0}
 
 func (h *header) find(tag int) (entry, bool) {
 	i := sort.Search(len(h.index), func(i int) bool { return h.index[i].tag >= uint32(tag) })
@@ -244,22 +258,68 @@ func (h *header) uint32s(tag int) []uint32 {
 }
 
 // fileNames joins DIRNAMES, DIRINDEXES and BASENAMES (or reads OLDFILENAMES).
+// The joined names share one allocation: a kernel has tens of thousands.
 func (h *header) fileNames() ([]string, error) {
 	if old := h.strings(tagOldFileNames); old != nil {
 		return old, nil
 	}
 	base := h.strings(tagBaseNames)
 	dirs := h.strings(tagDirNames)
-	idx := h.uints(tagDirIndexes)
-	if len(idx) != len(base) {
-		return nil, fmt.Errorf("file list: %d base names but %d directory indexes", len(base), len(idx))
+	idx := h.ints(tagDirIndexes)
+	if idx.len() != len(base) {
+		return nil, fmt.Errorf("file list: %d base names but %d directory indexes", len(base), idx.len())
 	}
-	out := make([]string, len(base))
+	size := 0
 	for i, b := range base {
-		if idx[i] >= uint64(len(dirs)) {
-			return nil, fmt.Errorf("file list: directory index %d out of range", idx[i])
+		d := idx.at(i)
+		if d >= uint64(len(dirs)) {
+			return nil, fmt.Errorf("file list: directory index %d out of range", d)
 		}
-		out[i] = dirs[idx[i]] + b
+		size += len(dirs[d]) + len(b)
 	}
-	return out, nil
+	if size == 0 {
+		return base, nil // names are all empty
+	}
+	buf := make([]byte, 0, size)
+	for i, b := range base {
+		buf = append(buf, dirs[idx.at(i)]...)
+		buf = append(buf, b...)
+	}
+	// buf is never written again: the names are substrings of it.
+	all, off := unsafe.String(&buf[0], len(buf)), 0
+	for i, b := range base {
+		n := len(dirs[idx.at(i)]) + len(b)
+		base[i] = all[off : off+n]
+		off += n
+	}
+	return base, nil
+}
+
+// intArray is an integer tag's values, read in place.
+type intArray struct {
+	h *header
+	e entry
+}
+
+// ints returns the values of an integer tag; a missing tag, or one that is
+// not of an integer type, has none.
+func (h *header) ints(tag int) intArray {
+	e, ok := h.find(tag)
+	if !ok || e.typ < TypeChar || e.typ > TypeInt64 {
+		return intArray{}
+	}
+	return intArray{h, e}
+}
+
+func (a intArray) len() int {
+	if a.h == nil {
+		return 0
+	}
+	return int(a.e.count)
+}
+
+// at returns the i-th value; i must be below a.len().
+func (a intArray) at(i int) uint64 {
+	v, _ := a.h.value(a.e, i)
+	return v
 }
