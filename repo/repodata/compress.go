@@ -45,7 +45,7 @@ func (c Compression) compressor(w io.Writer) (io.WriteCloser, error) {
 		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
 	}
 	return zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest),
-		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+		zstd.WithWindowSize(256<<10), zstd.WithLowerEncoderMem(true))
 }
 
 // magic numbers of the compressions rpm-md files come in.

@@ -25,7 +25,7 @@ var bigPackage int64 = 1 << 20
 // digests read it; chunks is how many are in flight between them.
 const (
 	chunkSize = 256 << 10
-	chunks    = 4
+	chunks    = 3
 )
 
 // pkgReader reads packages, one at a time, into memory it reuses.
