@@ -58,6 +58,30 @@ func TestRunRefusesOtherABI(t *testing.T) {
 	t.Logf("boot took %s under %s", res.Elapsed, res.Accel)
 }
 
+// TestRunEndsAVMWithoutACPI boots a kernel that cannot power off (ACPI off,
+// as in a minimal kernel built without it): the init restarts it instead,
+// and QEMU (-no-reboot) exits long before the time limit.
+func TestRunEndsAVMWithoutACPI(t *testing.T) {
+	cfg := testConfig(t)
+	fam := realFamily(t)
+	res, err := Run(context.Background(), cfg, Request{Kernel: fam.new.Vmlinuz(), Args: []string{"acpi=off"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Booted || res.Elapsed > cfg.Timeout/2 {
+		t.Fatalf("booted %v in %s (limit %s): %s", res.Booted, res.Elapsed, cfg.Timeout, res.Failure)
+	}
+	if !strings.Contains(string(res.Console), "reboot: Restarting system") {
+		t.Errorf("console lacks the kernel's restart:\n%s", lastLines(res.Console, 10))
+	}
+}
+
+// lastLines returns the last n lines of a console log.
+func lastLines(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
 // TestRunKillsHungVM gives the kernel an init it cannot execute and asks it
 // not to reboot on panic: the VM hangs and must be killed at the time limit,
 // leaving no QEMU behind.
