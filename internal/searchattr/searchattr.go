@@ -12,8 +12,8 @@ import (
 
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/kabiforge/kabiforge/pipeline"
 )
@@ -37,7 +37,7 @@ func Kabiforge() map[string]enums.IndexedValueType {
 func Ensure(ctx context.Context, op operatorservice.OperatorServiceClient, namespace string, want map[string]enums.IndexedValueType) ([]string, error) {
 	for {
 		added, err := ensure(ctx, op, namespace, want)
-		if code := status.Code(err); code != codes.Unavailable && code != codes.NotFound {
+		if code := code(err); code != codes.Unavailable && code != codes.NotFound {
 			return added, err
 		}
 		select {
@@ -71,10 +71,19 @@ func ensure(ctx context.Context, op operatorservice.OperatorServiceClient, names
 		Namespace:        namespace,
 		SearchAttributes: missing,
 	})
-	if err != nil && status.Code(err) != codes.AlreadyExists {
+	if err != nil && code(err) != codes.AlreadyExists {
 		return nil, fmt.Errorf("add search attributes %v to namespace %s: %w", sortedNames(missing), namespace, err)
 	}
 	return sortedNames(missing), nil
+}
+
+// code is err's gRPC code, whether err is a gRPC status (a raw connection)
+// or a Temporal service error (the SDK client's), wrapped or not.
+func code(err error) codes.Code {
+	if err == nil {
+		return codes.OK
+	}
+	return serviceerror.ToStatus(err).Code()
 }
 
 func sortedNames(m map[string]enums.IndexedValueType) []string {

@@ -4,7 +4,9 @@ package topology
 
 import (
 	"bufio"
+	"crypto/rand"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -44,7 +46,7 @@ func startTemporal(t *testing.T, pg *postgres, ip string, certs pki) *temporalSe
 			}
 		}
 	}
-	s.frontend = net.JoinHostPort(ip, strconv.Itoa(freePortOn(t, ip)))
+	s.frontend = net.JoinHostPort(ip, strconv.Itoa(servicePort(t, ip)))
 	s.config = filepath.Join(t.TempDir(), "temporal.yaml")
 	if err := os.WriteFile(s.config, []byte(serverConfig(t, pg, ip, s.frontend, certs)), 0o644); err != nil {
 		t.Fatal(err)
@@ -109,22 +111,35 @@ func (s *temporalServer) stop(t *testing.T) {
 	}
 }
 
-// freePortOn returns a TCP port on ip that nothing listens on now.
-func freePortOn(t *testing.T, ip string) int {
+// servicePort returns a TCP port on ip that nothing listens on now, below
+// 32768: Temporal's PostgreSQL schema keeps a service's membership port in
+// a SMALLINT (cluster_membership.rpc_port), so a port from the kernel's
+// ephemeral range (32768 and up) fails every membership heartbeat and the
+// services never find each other ("Not enough hosts to serve the request").
+func servicePort(t *testing.T, ip string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		n, err := rand.Int(rand.Reader, big.NewInt(32767-20000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := 20000 + int(n.Int64())
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Fatalf("no free port below 32768 on %s", ip)
+	return 0
 }
 
 // serverConfig is the server's configuration in the Temporal server's own
 // format: persistence and visibility in PostgreSQL, every service bound to
 // ip, the frontend requiring client certificates from the test CA.
 func serverConfig(t *testing.T, pg *postgres, ip, frontend string, c pki) string {
-	port := func() int { return freePortOn(t, ip) }
+	port := func() int { return servicePort(t, ip) }
 	store := func(db string) string {
 		return fmt.Sprintf(`      sql:
         pluginName: postgres12
@@ -206,9 +221,13 @@ dynamicConfigClient:
 }
 
 // dynamicConfig tunes the server for a test: new search attributes are
-// visible at once, and no calls home.
+// visible at once, a new namespace within a second (the default refresh of
+// the services' namespace caches is 10 s; `kabiforge cluster setup` waits
+// for either), and no calls home.
 const dynamicConfig = `system.forceSearchAttributesCacheRefreshOnRead:
   - value: true
+system.namespaceCacheRefreshInterval:
+  - value: 1s
 frontend.enableServerVersionCheck:
   - value: false
 `
