@@ -32,7 +32,7 @@ func ConfigHash(cfg *config.Config) string {
 // builder and signing key (generated when the configuration asks for it
 // and the file is missing). c sends publish requests.
 func New(ctx context.Context, cfg *config.Config, c client.Client) (*Activities, error) {
-	art, err := store.Open(ctx, cfg.Stores.Artifacts)
+	art, err := store.Open(ctx, cfg.S3.URL(cfg.Stores.Artifacts))
 	if err != nil {
 		return nil, fmt.Errorf("artifact store: %w", err)
 	}
@@ -51,7 +51,7 @@ func New(ctx context.Context, cfg *config.Config, c client.Client) (*Activities,
 		a.Sources[s.Name] = Source{Source: src, Fetch: opts}
 	}
 	for _, r := range cfg.Stores.Repositories {
-		st, err := store.Open(ctx, r.URL)
+		st, err := store.Open(ctx, cfg.S3.URL(r.URL))
 		if err != nil {
 			return nil, fmt.Errorf("repository %s: %w", r.Name, err)
 		}

@@ -86,7 +86,7 @@ func printReport(ctx context.Context, out io.Writer, cfg *config.Config, st work
 	if st.Report == nil {
 		return fmt.Errorf("drift of %s: no report yet (%s)", st.KernelNVR, st.Step)
 	}
-	art, err := store.Open(ctx, cfg.Stores.Artifacts)
+	art, err := store.Open(ctx, cfg.S3.URL(cfg.Stores.Artifacts))
 	if err != nil {
 		return fmt.Errorf("artifact store: %w", err)
 	}

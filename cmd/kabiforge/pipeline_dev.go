@@ -163,7 +163,7 @@ func (l devLog) Write(b []byte) (int, error) {
 func (a *app) repoHandler(ctx context.Context, cfg *config.Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	for _, r := range cfg.Stores.Repositories {
-		st, err := store.Open(ctx, r.URL)
+		st, err := store.Open(ctx, cfg.S3.URL(r.URL))
 		if err != nil {
 			return nil, fmt.Errorf("repository %s: %w", r.Name, err)
 		}

@@ -19,18 +19,7 @@ func newS3(ctx context.Context, cfg config.Source, opts Options) (Source, error)
 	if err != nil || u.Scheme != "s3" || u.Host == "" {
 		return nil, fmt.Errorf("url %q: want s3://bucket/prefix", cfg.URL)
 	}
-	q := u.Query()
-	if opts.S3.Endpoint != "" && !q.Has("endpoint") {
-		q.Set("endpoint", opts.S3.Endpoint)
-	}
-	if opts.S3.Region != "" && !q.Has("region") {
-		q.Set("region", opts.S3.Region)
-	}
-	if opts.S3.PathStyle && !q.Has("path-style") {
-		q.Set("path-style", "true")
-	}
-	u.RawQuery = q.Encode()
-	st, err := store.Open(ctx, u.String())
+	st, err := store.Open(ctx, opts.S3.URL(cfg.URL))
 	if err != nil {
 		return nil, err
 	}
