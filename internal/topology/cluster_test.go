@@ -41,11 +41,19 @@ const (
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
 	testutil.RequireTool(t, "rpmbuild")
+	began := time.Now()
+	kabiforgeBinary(t)
+	built := time.Now()
 	c := &cluster{net: newNetwork(t, 2)}
 	c.pg = startPostgres(t)
 	c.certs = newPKI(t, net.ParseIP(c.net.services))
+	pg := time.Now()
 	c.temporal = startTemporal(t, c.pg, c.net.services, c.certs)
+	temporal := time.Now()
 	c.s3.endpoint, c.s3.accessKey, c.s3.secretKey, c.s3.bucket = testutil.StartVersityGWOn(t, c.net.services)
+	t.Logf("setup: kabiforge binary %v, network and PostgreSQL %v, Temporal (schema, binary, start) %v, versitygw %v",
+		built.Sub(began).Round(time.Millisecond), pg.Sub(built).Round(time.Millisecond),
+		temporal.Sub(pg).Round(time.Millisecond), time.Since(temporal).Round(time.Millisecond))
 	root := t.TempDir()
 	c.upstream, c.keyFile = filepath.Join(root, "upstream"), filepath.Join(root, "signing.asc")
 	key, err := sign.Generate("topology", "topology@example.org", sign.RSA4096)
