@@ -53,6 +53,24 @@ var sha256Hex = regexp.MustCompile(`[0-9a-f]{64}`)
 //     its repository publishes.
 func Same(t testing.TB, want, got string) {
 	t.Helper()
+	same(t, want, got, "", "")
+}
+
+// SameConfigs is Same for two runs under different configurations (each
+// in its own namespace with its own store prefixes, say), whose provenance
+// records name different configuration hashes: each record must name its
+// own run's (wantHash, gotHash); everything else is compared as Same does.
+func SameConfigs(t testing.TB, want, got, wantHash, gotHash string) {
+	t.Helper()
+	if wantHash == "" || gotHash == "" {
+		t.Fatal("SameConfigs: a configuration hash is empty")
+	}
+	same(t, want, got, wantHash, gotHash)
+}
+
+// same is Same, and SameConfigs when the hashes are set.
+func same(t testing.TB, want, got, wantHash, gotHash string) {
+	t.Helper()
 	wf, ws := Files(t, want)
 	gf, gs := Files(t, got)
 	if !slices.Equal(wf, gf) {
@@ -94,7 +112,7 @@ func Same(t testing.TB, want, got string) {
 		t.Fatalf("provenance records %v, undisturbed %v", g, w)
 	}
 	for name, w := range wprov {
-		for _, d := range fieldDiffs(sameProvenance(t, want, w), sameProvenance(t, got, gprov[name])) {
+		for _, d := range fieldDiffs(sameProvenance(t, want, w, wantHash), sameProvenance(t, got, gprov[name], gotHash)) {
 			t.Errorf("provenance of %s: %s", name, d)
 		}
 	}
@@ -124,9 +142,16 @@ func sameRPM(t testing.TB, root string, m *repodata.Package) rpm.Package {
 // sameProvenance checks that a record names the RPM its repository
 // publishes, then clears what differs between runs: the record's time, and
 // the content addresses and sizes of the signed RPM, the SRPM the build
-// wrote and its logs (all stamped with times); their names stay.
-func sameProvenance(t testing.TB, root string, p pipeline.Provenance) pipeline.Provenance {
+// wrote and its logs (all stamped with times); their names stay. With a
+// configHash, the record must name it, and the hash is cleared too.
+func sameProvenance(t testing.TB, root string, p pipeline.Provenance, configHash string) pipeline.Provenance {
 	t.Helper()
+	if configHash != "" {
+		if p.ConfigHash != configHash {
+			t.Errorf("provenance of %s names configuration %s, its run's is %s", p.RPM.Name, p.ConfigHash, configHash)
+		}
+		p.ConfigHash = ""
+	}
 	key := filepath.Join(root, "Packages", p.RPM.SHA256, p.RPM.Name)
 	if fi, err := os.Stat(key); err != nil || fi.Size() != p.RPM.Size {
 		t.Errorf("provenance names %s (%d bytes), not a published package: %v", p.RPM.Key, p.RPM.Size, err)
