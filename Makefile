@@ -57,7 +57,7 @@ test-secureboot: tools
 # The scale-out test (internal/topology, build tag topology): PostgreSQL, a full
 # Temporal server with mTLS, versitygw, build hosts in network namespaces; root.
 test-topology: tools
-	$(GO) test -tags topology -count=1 -timeout 30m -v ./internal/topology
+	$(GO) test -tags topology -count=1 -timeout 60m -v ./internal/topology
 
 test-short:
 	$(GO) test -short ./...
