@@ -66,10 +66,15 @@ func (m *Repomd) Encode(out io.Writer) error {
 		w.WriteString("    <location")
 		w.attr("href", d.Location)
 		w.WriteString("/>\n")
-		w.element("    ", "timestamp", strconv.FormatInt(d.Timestamp, 10))
-		w.element("    ", "size", strconv.FormatInt(d.Size, 10))
-		if d.OpenChecksum != "" {
-			w.element("    ", "open-size", strconv.FormatInt(d.OpenSize, 10))
+		// -1 is a value the decoded repomd.xml left out: leave it out.
+		for _, n := range []struct {
+			name string
+			v    int64
+			ok   bool
+		}{{"timestamp", d.Timestamp, true}, {"size", d.Size, true}, {"open-size", d.OpenSize, d.OpenChecksum != ""}} {
+			if n.ok && n.v >= 0 {
+				w.element("    ", n.name, strconv.FormatInt(n.v, 10))
+			}
 		}
 		w.WriteString("  </data>\n")
 	}
