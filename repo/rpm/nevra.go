@@ -54,6 +54,9 @@ func ParseNEVRA(s string) (NEVRA, error) {
 	if n.Arch == "" {
 		return NEVRA{}, fmt.Errorf("parse NEVRA %q: empty arch", s)
 	}
+	if n.Arch == "rpm" { // x.rpm.rpm: no arch is named like the file suffix
+		return NEVRA{}, fmt.Errorf("parse NEVRA %q: arch %q is the file suffix", s, n.Arch)
+	}
 	return n, nil
 }
 
