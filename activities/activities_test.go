@@ -251,7 +251,8 @@ func TestSignAndPublishWriteProvenanceBesideTheRepo(t *testing.T) {
 		BuildHost: "b", KernelNVR: "4.18.0-80.el8", Kind: "kmod", Kmod: "pub", Time: time.Unix(1, 0).UTC()}
 	req := pipeline.PublishRequest{ID: "one", Repository: "r", Add: signed.RPMs, Provenance: []pipeline.Provenance{prov}}
 	out, err := a.Publish(context.Background(), req)
-	if err != nil || !out.Committed || out.Packages != 1 {
+	// The package, and r-release (the repository has a base URL).
+	if err != nil || !out.Committed || out.Packages != 2 {
 		t.Fatalf("publish: %+v %v", out, err)
 	}
 	again, err := a.Publish(context.Background(), req)

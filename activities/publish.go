@@ -78,7 +78,7 @@ func (a *Activities) Publish(ctx context.Context, req pipeline.PublishRequest) (
 		return pipeline.PublishResult{}, err
 	}
 	cfg := publish.Config{Name: req.Repository, BaseURL: repo.BaseURL, Signer: a.Signer,
-		Retention: repo.Retention, Window: repo.Window, TempDir: dir}
+		ReleasePackage: repo.BaseURL != "", Retention: repo.Retention, Window: repo.Window, TempDir: dir}
 	if a.ModuleKey != nil {
 		cfg.ModuleCert = a.ModuleKey.CertificateDER()
 	}

@@ -103,7 +103,7 @@ func TestWorkerCrashDuringBuildAndPublish(t *testing.T) {
 	}
 	dnf := testutil.NewDNFRoot(t)
 	dnf.AddRepo(dnfRepo(crashed.repo))
-	if out, err := dnf.Install("kernel-core-"+kernelA, "kmod-"+demo.StableKmod, "kmod-"+demo.FragileKmod, "kmod-"+demo.TunableKmod); err != nil {
+	if out, err := dnf.Install("kernel-core-"+kernelA, "kmod-"+demo.StableKmod, "kmod-"+demo.FragileKmod, "kmod-"+demo.TunableKmod, repoName+"-release"); err != nil {
 		t.Errorf("dnf install from the crashed run's repository: %v\n%s", err, out)
 	}
 }
@@ -190,7 +190,11 @@ func (in rebuildInputs) run(t *testing.T, parent, name string, crashes bool) reb
 	root := filepath.Join(parent, name)
 	spec := workerSpec{Frontend: srv.Frontend, Namespace: srv.Namespace, Queue: name, BuildQueue: "build-x86_64-" + name,
 		Upstream: filepath.Join(root, "upstream"), Artifacts: filepath.Join(root, "artifacts"), Repo: filepath.Join(root, "repo"),
-		KeyFile: in.keyFile, WorkDir: t.TempDir(), PublishHeartbeat: 3 * time.Second}
+		KeyFile: in.keyFile, WorkDir: t.TempDir(), PublishHeartbeat: 3 * time.Second,
+		// Both runs' <name>-release install one .repo file: the base URL
+		// is the repository's address for clients, not where a run's
+		// store happens to be (dnf here reads each store by its path).
+		BaseURL: "https://repo.invalid/" + repoName + "/"}
 	if crashes {
 		spec.BuildDelay, spec.CASDelay = 2*time.Second, 2*time.Second
 	}

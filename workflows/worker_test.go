@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -33,10 +34,13 @@ const envWorker = "KABIFORGE_TEST_WORKER"
 
 // workerSpec is what a worker process runs with.
 type workerSpec struct {
-	Frontend, Namespace  string
-	Queue, BuildQueue    string
-	Upstream, Artifacts  string
-	Repo, KeyFile        string
+	Frontend, Namespace string
+	Queue, BuildQueue   string
+	Upstream, Artifacts string
+	Repo, KeyFile       string
+	// BaseURL is the repository's URL in its .repo file; runs compared
+	// with repotest.Same publish under one URL (default file://Repo/).
+	BaseURL              string
 	WorkDir              string
 	PublishHeartbeat     time.Duration
 	BuildDelay, CASDelay time.Duration
@@ -79,7 +83,7 @@ func runWorker(specJSON string) error {
 	}
 	acts := &activities.Activities{Artifacts: open(s.Artifacts),
 		Sources:      map[string]activities.Source{"upstream": {Source: source.FromStore(open(s.Upstream)), Fetch: source.FetchOptions{Unsigned: true}}},
-		Repositories: map[string]activities.Repository{repoName: {Store: slowStore{open(s.Repo), s.CASDelay}, BaseURL: "file://" + s.Repo + "/"}},
+		Repositories: map[string]activities.Repository{repoName: {Store: slowStore{open(s.Repo), s.CASDelay}, BaseURL: cmp.Or(s.BaseURL, "file://"+s.Repo+"/")}},
 		Builder:      slowBuilder{&build.Rpmbuild{}, s.BuildDelay}, BuilderName: "rpmbuild", Signer: sign.NewSigner(key), Client: c,
 		ControlQueue: s.Queue, WorkDir: s.WorkDir, PublishOptions: pipeline.RepoPublishState{HeartbeatTimeout: s.PublishHeartbeat}}
 	for _, q := range []string{s.Queue, s.BuildQueue} {
