@@ -156,10 +156,8 @@ func (p *livePipeline) historyJSON(id string) []byte {
 func (p *livePipeline) checkHistory(id string) {
 	p.t.Helper()
 	data := p.historyJSON(id)
-	for _, secret := range p.secrets() {
-		if bytes.Contains(data, []byte(secret)) {
-			p.t.Errorf("history of %s holds secret material %q", id, secret)
-		}
+	for _, found := range historySecrets(p.secrets(), data) {
+		p.t.Errorf("history of %s holds %s", id, found)
 	}
 	if os.Getenv(EnvRecord) == "1" {
 		if err := os.WriteFile(filepath.Join("testdata", "history", strings.ReplaceAll(id, "/", "~")+".json"), data, 0o644); err != nil {

@@ -58,6 +58,8 @@ type livePipeline struct {
 	// modKey signs kmod modules in the builds; modKeyPEM is its private key.
 	modKey    *modsign.Key
 	modKeyPEM []byte
+	// tamper, when set, is the builder, armed to tamper with a kmod build.
+	tamper *tamperingBuilder
 }
 
 // pipelineSetup is what differs between the end-to-end tests' pipelines.
@@ -67,7 +69,7 @@ type pipelineSetup struct {
 	version string // the kernel version the watch tracks
 	build   time.Duration
 	// unsigned builds sign no modules and publishing verifies none (the
-	// mock builder does not sign yet).
+	// offline mock buildroot has no sbsign for kernel images).
 	unsigned bool
 	// moduleKey, when set, is the module-signing key instead of a new one
 	// (a kernel built to trust it is cached between runs).
@@ -314,7 +316,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	dnf2 := testutil.NewDNFRoot(t)
 	dnf2.AddRepo(testutil.Repo{Name: repoName, BaseURL: "file://" + p.repoDir, GPGKey: "file://" + filepath.Join(p.repoDir, publish.KeyFileKey(repoName))})
-	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod); err != nil {
+	if out, err := dnf2.Install("kernel-core-"+kernelD, "kmod-"+demo.StableKmod, repoName+"-release"); err != nil {
 		t.Fatalf("dnf install D: %v\n%s", err, out)
 	}
 	p.checkHistory("kernel/" + kernelD)

@@ -25,12 +25,20 @@ import (
 // 6.1.0-57 rebuilds exactly the kmods whose symbols moved. Every expected
 // count and split is computed here from the published packages with rpm2cpio,
 // modprobe --dump-modversions, awk and join, not by kabiforge's code.
+// Secure Boot: the first kfmisc build is tampered with after signing and
+// refused before publishing (the gate holds, nothing is published) until
+// it is retried; at the end openssl, modinfo and sbverify check the
+// published modules and kernel images against the certificate from the
+// installed <name>-release, and no history, log, SRPM or published file
+// holds key material.
 func TestRealKernelsEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three real kernel package builds and six kmod compiles: runs without -short")
 	}
 	n1Tree, n2Tree := kftest.Need(t, "6.1.0-47"), kftest.Need(t, "6.1.0-57")
-	p := newPipeline(t, pipelineSetup{builder: kftest.KmodBuilder(t), name: "rpmbuild", version: "6.1.0", build: 30 * time.Minute})
+	tb := &tamperingBuilder{Builder: kftest.KmodBuilder(t), Kmod: demo.RealKmodMisc}
+	p := newPipeline(t, pipelineSetup{builder: tb, name: "rpmbuild", version: "6.1.0", build: 30 * time.Minute})
+	p.tamper = tb
 	runRealKernels(t, p, demo.RealKernel{Tree: n1Tree, Release: "47"}, demo.RealKernel{Tree: n2Tree, Release: "57"})
 }
 
@@ -50,11 +58,21 @@ func runRealKernels(t *testing.T, p *livePipeline, n1, n2 demo.RealKernel) {
 	}
 	work := t.TempDir()
 
-	// N1: nothing published yet, so every kmod is compiled for it.
+	// N1: nothing published yet, so every kmod is compiled for it. With a
+	// tampering builder, the first kmod build is tampered with: refused
+	// before publishing, it is retried (one more kmod build).
 	start := time.Now()
+	retries := 0
+	if p.tamper != nil {
+		p.tamper.armed.Store(true)
+	}
 	p.addRealKernel(n1)
 	if res := p.watch(); !slices.Equal(res.Started, []string{"kernel/" + v1}) {
 		t.Fatalf("first watch %+v", res)
+	}
+	if p.tamper != nil {
+		p.checkTamperedRefused(v1, nil)
+		retries++
 	}
 	if res := p.result(v1); res.Stage != pipeline.StagePublished {
 		t.Fatalf("%s: %+v", v1, res)
@@ -78,8 +96,8 @@ func runRealKernels(t *testing.T, p *livePipeline, n1, n2 demo.RealKernel) {
 	t.Logf("%s published in %v", vz, time.Since(start).Round(time.Second))
 	zSymvers := p.publishedSymvers(vz, work)
 	p.checkRelease(vz, v1, n1Symvers, zSymvers, n1Symvers, n1Kos)
-	if ids := p.kmodBuilds(3); len(ids) != 3 {
-		t.Errorf("kmod builds after %s: %v, want only the three for %s", vz, ids, v1)
+	if ids := p.kmodBuilds(3 + retries); len(ids) != 3+retries {
+		t.Errorf("kmod builds after %s: %v, want only the three for %s (and %d retried)", vz, ids, v1, retries)
 	}
 
 	// N2: a new ABI; only the kmods whose symbols moved are compiled again.
@@ -102,8 +120,8 @@ func runRealKernels(t *testing.T, p *livePipeline, n1, n2 demo.RealKernel) {
 	if len(rebuilt) == 0 {
 		t.Errorf("%s rebuilt no kmod: the ABI bump must break them (module_layout)", v2)
 	}
-	if ids := p.kmodBuilds(3 + len(rebuilt)); len(ids) != 3+len(rebuilt) {
-		t.Errorf("kmod builds after %s: %v, want the three for %s and %v", v2, ids, v1, rebuilt)
+	if ids := p.kmodBuilds(3 + retries + len(rebuilt)); len(ids) != 3+retries+len(rebuilt) {
+		t.Errorf("kmod builds after %s: %v, want the three for %s (and %d retried) and %v", v2, ids, v1, retries, rebuilt)
 	}
 
 	// dnf installs the new kernel and every kmod; the rebuilt ones are the
@@ -112,7 +130,7 @@ func runRealKernels(t *testing.T, p *livePipeline, n1, n2 demo.RealKernel) {
 	for _, name := range demo.RealKmodNames() {
 		pkgs = append(pkgs, "kmod-"+name)
 	}
-	if out, err := dnf.Install(pkgs...); err != nil {
+	if out, err := dnf.Install(append(pkgs, repoName+"-release")...); err != nil {
 		t.Fatalf("dnf install: %v\n%s", err, out)
 	}
 	installed := strings.Join(dnf.Installed(t), "\n")
@@ -127,6 +145,17 @@ func runRealKernels(t *testing.T, p *livePipeline, n1, n2 demo.RealKernel) {
 			t.Errorf("installed %s: %d symbols disagree with %s", ko, moved, v2)
 		}
 	}
+
+	// Modules and kernel images are signed with the repository's key, and
+	// no key material is in any history, log, SRPM or published file.
+	if p.modKey != nil {
+		p.checkSecureBoot(dnf.Root)
+		p.checkRealSecureBoot(dnf.Root, v2, t.TempDir())
+	}
+	for _, id := range []string{"kernel/" + v1, "kernel/" + v2, "build/kernel-" + v2 + "/x86_64", pipeline.RepoPublishID(repoName)} {
+		p.checkHistory(id)
+	}
+	p.checkNoKeyIn(filepath.Dir(p.repoDir))
 }
 
 // checkRelease checks a published kernel's kABI report against counts

@@ -22,7 +22,9 @@ import (
 // rebuilt in mock, each kmod in mock against the new kernel-devel that
 // mock's dnf installs from the deps repository, and dnf installs the result.
 // kabiforge's kABI dependency generator runs inside the buildroot from a
-// bind mount. Modules are not signed: the mock builder does not sign yet.
+// bind mount. Nothing is signed: the offline buildroot has no sbsign for
+// the kernel image (internal/build's TestRealMockSignsModules signs a kmod
+// in real mock).
 func TestRealKernelsEndToEndMock(t *testing.T) {
 	testutil.RequireTool(t, "mock")
 	n1Tree, n2Tree := kftest.Need(t, "6.1.0-47"), kftest.Need(t, "6.1.0-57")
