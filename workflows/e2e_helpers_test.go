@@ -65,10 +65,11 @@ func (p *livePipeline) status(vr string) workflows.Status {
 	return s
 }
 
-// waitStage polls the status query until the rebuild reaches stage.
+// waitStage polls the status query until the rebuild reaches stage, for
+// at most the plan's build time limit (5 minutes at least).
 func (p *livePipeline) waitStage(vr string, stage pipeline.Stage) workflows.Status {
 	p.t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
+	deadline := time.Now().Add(max(5*time.Minute, p.plan.Timeouts.Build))
 	for {
 		s, err := workflows.GetStatus(context.Background(), p.c, vr)
 		if err == nil && s.Stage == stage {

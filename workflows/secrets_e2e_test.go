@@ -32,7 +32,8 @@ type secret struct {
 
 // secrets are the needles: the passphrase; a line of the armored OpenPGP
 // secret key and the binary packet bytes it encodes; lines of the
-// module-signing private key's PEM and the DER bytes they encode. A PEM or
+// module-signing private key's PEM and the DER bytes they encode, and its
+// DER's last 64 bytes. A PEM or
 // armor line is 64 base64 characters, 48 bytes: in the binary form it is a
 // run of bytes, and in a base64 encoding of the same binary starting at a
 // line boundary (a []byte in JSON) it is a substring.
@@ -55,12 +56,22 @@ func (p *livePipeline) secrets() []secret {
 		if block == nil {
 			p.t.Fatal("module-signing key: no PEM block")
 		}
-		for _, l := range strings.Split(string(p.modKeyPEM), "\n")[1:4] {
+		for _, l := range privatePEMLines(p.modKeyPEM) {
 			line("the module-signing private key", l)
 		}
 		out = append(out, secret{"the module-signing private key (DER)", block.Bytes[len(block.Bytes)-64:]})
 	}
 	return out
+}
+
+// privatePEMLines returns three full body lines of a PEM private key from
+// its end: the key's first lines hold the public modulus, which the
+// certificate rightly holds too, its last ones private material (CRT
+// values).
+func privatePEMLines(key []byte) []string {
+	lines := strings.Split(strings.TrimSpace(string(key)), "\n")
+	body := lines[1 : len(lines)-1] // without BEGIN and END
+	return body[len(body)-4 : len(body)-1] // without the last, short one
 }
 
 // findSecrets names the secrets data holds.
@@ -214,13 +225,14 @@ func expand(data []byte) []byte {
 // The grep finds key material where a leak would put it: a line of the
 // module-signing key's PEM gzipped inside an RPM's payload, its DER bytes
 // in a plain file, and the OpenPGP secret key's bytes base64-encoded in a
-// history's payload; it finds nothing in a package without them.
+// history's payload; it finds nothing in a package without them, nor in
+// the public key or the certificate.
 func TestKeyMaterialGrepFindsALeak(t *testing.T) {
 	testutil.RequireTool(t, "rpmbuild")
 	p := &livePipeline{t: t}
-	p.signer(t.TempDir())
+	signer := p.signer(t.TempDir())
 	p.moduleKey()
-	pemLine := strings.Split(string(p.modKeyPEM), "\n")[2]
+	pemLine := privatePEMLines(p.modKeyPEM)[1]
 	spec := testutil.SimpleSpec("leak", "1.0", "1")
 	spec = strings.Replace(spec, "%install\n", "%install\nmkdir -p %{buildroot}/usr/share/leak\necho '"+pemLine+"' | gzip -n > %{buildroot}/usr/share/leak/key.gz\n", 1)
 	spec = strings.Replace(spec, "%files\n", "%files\n/usr/share/leak/key.gz\n", 1)
@@ -231,13 +243,22 @@ func TestKeyMaterialGrepFindsALeak(t *testing.T) {
 		}
 	}
 	block, _ := pem.Decode(p.modKeyPEM)
-	if err := os.WriteFile(filepath.Join(dir, "der"), append([]byte("x"), block.Bytes...), 0o644); err != nil {
+	var public bytes.Buffer
+	if err := signer.Key().WritePublic(&public); err != nil {
 		t.Fatal(err)
+	}
+	files := map[string][]byte{"der": append([]byte("x"), block.Bytes...), // leaks
+		"public.asc": public.Bytes(), "cert.der": p.modKey.CertificateDER()} // public, no leak
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	found, st := keyMaterialIn(p.secrets(), dir)
 	got := strings.Join(found, "\n")
 	if !strings.Contains(got, "0.rpm:/usr/share/leak/key.gz holds the module-signing private key (text)") ||
-		!strings.Contains(got, "der holds the module-signing private key (DER)") || strings.Contains(got, "1.rpm") || st.packages != 2 {
+		!strings.Contains(got, "/der holds the module-signing private key (DER)") || strings.Contains(got, "1.rpm") ||
+		strings.Contains(got, "public.asc") || strings.Contains(got, "cert.der") || st.packages != 2 {
 		t.Errorf("found (%+v):\n%s", st, got)
 	}
 	armor := strings.Split(strings.TrimSpace(p.keyArmor), "\n")
