@@ -1,4 +1,4 @@
-package modsign
+package modsign_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
+	"github.com/kabiforge/kabiforge/repo/modsign"
 )
 
 // TestSignBuildrootSignsTheKernelImage signs a real Debian cloud kernel's
@@ -18,8 +19,19 @@ func TestSignBuildrootSignsTheKernelImage(t *testing.T) {
 	testutil.RequireTool(t, "sbsign")
 	sbverify := testutil.RequireTool(t, "sbverify")
 	tree := kftest.Need(t, "6.1.0-47")
-	key, other := keys(t)
-	files := keyFiles(t, key)
+	// An external test: kftest imports modsign. Its own keys, then.
+	key, err := modsign.Generate("kabiforge test module key", 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := modsign.Generate("another module key", 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := key.WriteFiles(t.TempDir(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	root := t.TempDir()
 	img := filepath.Join(root, "boot", "vmlinuz-6.1.0-47-cloud-amd64")
 	data, err := os.ReadFile(tree.Vmlinuz())
@@ -32,7 +44,7 @@ func TestSignBuildrootSignsTheKernelImage(t *testing.T) {
 	if err := os.WriteFile(img, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	signed, err := SignBuildroot(context.Background(), files.Private, files.Cert, root)
+	signed, err := modsign.SignBuildroot(context.Background(), files.Private, files.Cert, root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +52,7 @@ func TestSignBuildrootSignsTheKernelImage(t *testing.T) {
 		t.Fatalf("signed %+v", signed)
 	}
 	dir := t.TempDir()
-	for name, k := range map[string]*Key{"ours.pem": key, "other.pem": other} {
+	for name, k := range map[string]*modsign.Key{"ours.pem": key, "other.pem": other} {
 		if err := os.WriteFile(filepath.Join(dir, name), k.CertificatePEM(), 0o644); err != nil {
 			t.Fatal(err)
 		}
