@@ -247,8 +247,8 @@ func TestEndToEnd(t *testing.T) {
 	building := p.activityTime("build/kernel-"+kernelB+"/x86_64", "Build") + p.activityTime("build/kmod-fragiledrv-for-"+kernelB+"/x86_64", "Build")
 	t.Logf("kernel B: %v from SRPM upstream to dnf seeing it, %v of it building; overhead %v",
 		total.Round(time.Millisecond), building.Round(time.Millisecond), (total - building).Round(time.Millisecond))
-	if overhead := total - building; overhead > 5*time.Second {
-		t.Errorf("overhead %v, want under 5s", overhead)
+	if overhead, limit := total-building, testutil.LoadScaled(t, 5*time.Second); overhead > limit {
+		t.Errorf("overhead %v, want under %v (5 s on an idle machine)", overhead, limit.Round(time.Millisecond))
 	}
 	if out, err := dnf.Install("kernel-core-"+kernelB, "kmod-"+demo.StableKmod, "kmod-"+demo.FragileKmod, "kmod-"+demo.TunableKmod); err != nil {
 		t.Fatalf("dnf install: %v\n%s", err, out)

@@ -7,6 +7,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
 // The kabiforge binary links only the Temporal SDK: the server and the UI
@@ -48,7 +50,7 @@ func TestMainModuleRequiresNoServer(t *testing.T) {
 // `kabiforge --help` starts quickly: the best of five runs is well under
 // the 170 ms a binary linking the Temporal server takes to print its help.
 func TestHelpStartsFast(t *testing.T) {
-	best := time.Hour
+	bestWall, bestCPU := time.Hour, time.Hour
 	var rss int64
 	for range 5 {
 		cmd := exec.Command(kabiforgeBin, "--help")
@@ -56,11 +58,17 @@ func TestHelpStartsFast(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil || !strings.Contains(string(out), "dev") {
 			t.Fatalf("kabiforge --help: %v\n%s", err, out)
 		}
-		best = min(best, time.Since(start))
+		bestWall = min(bestWall, time.Since(start))
+		// CPU time is what the binary's start-up costs; the wall clock
+		// adds however long the machine's other work kept it waiting.
+		bestCPU = min(bestCPU, cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime())
 		rss = cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss
 	}
-	t.Logf("kabiforge --help: best of 5 %v, max RSS %d KiB", best, rss)
-	if best > 100*time.Millisecond {
-		t.Errorf("kabiforge --help took %v at best, want under 100 ms (50 ms on an idle machine)", best)
+	t.Logf("kabiforge --help: best of 5 %v wall, %v CPU, max RSS %d KiB", bestWall, bestCPU, rss)
+	if bestCPU > 100*time.Millisecond {
+		t.Errorf("kabiforge --help took %v of CPU at best, want under 100 ms", bestCPU)
+	}
+	if limit := testutil.LoadScaled(t, 100*time.Millisecond); bestWall > limit {
+		t.Errorf("kabiforge --help took %v at best, want under %v (50 ms on an idle machine)", bestWall, limit)
 	}
 }
