@@ -20,7 +20,7 @@ import (
 func TestRealKernelPackages(t *testing.T) {
 	k := demo.RealKernel{Tree: kftest.Need(t, "6.1.0-47"), Release: "47"}
 	rpms, _ := kftest.KernelRPMs(t, k)
-	pkg := byName(t, rpms)
+	pkg := byName(t, rpms, "kernel-core", "kernel-modules", "kernel-devel")
 	kver := k.NVR(".el8") + ".x86_64"
 
 	var provides []string
@@ -106,7 +106,9 @@ func develBuildsModule(t *testing.T, rpm, kver, symvers string) {
 	}
 }
 
-func byName(t *testing.T, rpms []string) map[string]string {
+// byName maps the packages' names to their files; each of want must be
+// among them.
+func byName(t *testing.T, rpms []string, want ...string) map[string]string {
 	m := map[string]string{}
 	for _, p := range rpms {
 		out, err := exec.Command("rpm", "-qp", "--qf", "%{NAME}", p).Output()
@@ -115,7 +117,7 @@ func byName(t *testing.T, rpms []string) map[string]string {
 		}
 		m[string(out)] = p
 	}
-	for _, n := range []string{"kernel-core", "kernel-modules", "kernel-devel"} {
+	for _, n := range want {
 		if m[n] == "" {
 			t.Fatalf("no %s among %v", n, rpms)
 		}
