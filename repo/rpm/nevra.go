@@ -72,6 +72,9 @@ func ParseNEVR(s string) (NEVRA, error) {
 	}
 	n := NEVRA{Name: s[:v], Version: s[v+1 : r], Release: s[r+1:]}
 	if e, ver, ok := strings.Cut(n.Version, ":"); ok {
+		if e == "" || strings.Trim(e, "0123456789") != "" || strings.Contains(ver, ":") {
+			return NEVRA{}, fmt.Errorf("parse NEVR %q: epoch %q is not a number before one colon", s, e)
+		}
 		n.Epoch, n.Version = e, ver
 	}
 	if n.Version == "" || n.Release == "" {
