@@ -50,6 +50,10 @@ func TestSourceKernelConfigAsksForWhatTheGateNeeds(t *testing.T) {
 		"CONFIG_MODULES=y", "CONFIG_MODVERSIONS=y", "CONFIG_MODULE_SIG=y", "CONFIG_SYSTEM_TRUSTED_KEYRING=y",
 		"# CONFIG_MODULE_SIG_FORCE is not set", // module.sig_enforce=1 exists only without it
 		"CONFIG_SERIAL_8250_CONSOLE=y", "CONFIG_BLK_DEV_INITRD=y", "CONFIG_RD_GZIP=y", "CONFIG_DEVTMPFS=y",
+		// The Go runtime of the static /init: futexes, and epoll and an
+		// eventfd for its netpoller (without them: "runtime: eventfd
+		// failed with 38", and the kernel panics killing init).
+		"CONFIG_FUTEX=y", "CONFIG_EPOLL=y", "CONFIG_EVENTFD=y",
 	} {
 		if !lines[want] {
 			t.Errorf("minimal.config lacks %q", want)
