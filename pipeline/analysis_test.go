@@ -13,7 +13,9 @@ import (
 // to hold for.
 func TestDecideAnalysis(t *testing.T) {
 	pub := &Published{KernelNVR: "5.14.0-70.el9"}
-	ok := func(name string) KmodVerdict { return KmodVerdict{Name: name, Published: pub, Compatible: true, Greylist: 1} }
+	ok := func(name string) KmodVerdict {
+		return KmodVerdict{Name: name, Published: pub, Compatible: true, Greylist: 1}
+	}
 	broke := func(name string, action kabi.Action, syms ...string) KmodVerdict {
 		return KmodVerdict{Name: name, Published: pub, Breaks: syms, Action: action}
 	}
@@ -70,4 +72,3 @@ func TestDecideAnalysis(t *testing.T) {
 		}
 	}
 }
-

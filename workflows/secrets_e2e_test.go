@@ -70,7 +70,7 @@ func (p *livePipeline) secrets() []secret {
 // values).
 func privatePEMLines(key []byte) []string {
 	lines := strings.Split(strings.TrimSpace(string(key)), "\n")
-	body := lines[1 : len(lines)-1] // without BEGIN and END
+	body := lines[1 : len(lines)-1]        // without BEGIN and END
 	return body[len(body)-4 : len(body)-1] // without the last, short one
 }
 

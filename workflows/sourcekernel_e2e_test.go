@@ -42,9 +42,6 @@ const errnoEKEYREJECTED = int(unix.EKEYREJECTED)
 // source package's contents and the certificate (kftest.CachingBuilder),
 // and the key is a test key kept there too (kftest.ModuleKey).
 func TestSourceKernelBootGateEnforcesSignatures(t *testing.T) {
-	if testing.Short() {
-		t.Skip("compiles a kernel from source (cached between runs): runs without -short")
-	}
 	qemu := testutil.RequireTool(t, "qemu-system-x86_64")
 	k := kftest.SourceKernel(t)
 	key := kftest.ModuleKey(t)

@@ -14,7 +14,7 @@ import (
 	"testing"
 
 	"github.com/kabiforge/kabiforge/internal/build"
-		"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
+	"github.com/kabiforge/kabiforge/internal/kernelfamily/kftest"
 	"github.com/kabiforge/kabiforge/internal/testutil"
 )
 
