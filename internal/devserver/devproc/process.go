@@ -3,11 +3,14 @@ package devproc
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -46,12 +49,50 @@ func FindBinary() (string, error) {
 	return p, nil
 }
 
+// ErrPortInUse is wrapped by Start's error when the server exited because
+// a port it tried to listen on was taken; see PortInUse.
+var ErrPortInUse = errors.New("address already in use")
+
+// startAttempts bounds Start's retries after an internal port was taken.
+const startAttempts = 3
+
 // Start runs binary with o and waits until it prints its ready line, it
 // exits, or ctx ends (then it is killed). The server's stderr, and any stdout
 // line other than the ready line, is copied to logs (which may be nil). An
 // exit before ready returns an error quoting the end of its stderr, such as
 // the name of a port in use.
+//
+// Besides the frontend and UI ports in o, the server picks free ports for
+// its internal services itself, and another process can take one between
+// its pick and its bind. Start tries again (up to startAttempts times) when
+// the taken port is one of those; a taken port of o's is the caller's to
+// handle (see PortInUse).
 func Start(ctx context.Context, binary string, o Options, logs io.Writer) (*Process, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := start(ctx, binary, o, logs)
+		port, taken := PortInUse(err)
+		if err == nil || !taken || port == o.Port || port == o.UIPort || attempt == startAttempts || ctx.Err() != nil {
+			return p, err
+		}
+	}
+}
+
+// PortInUse reports whether err says the server could not listen on a port
+// because it was taken, and which port.
+func PortInUse(err error) (int, bool) {
+	var e *portInUseError
+	if errors.As(err, &e) {
+		return e.port, true
+	}
+	return 0, false
+}
+
+type portInUseError struct{ port int }
+
+func (e *portInUseError) Error() string { return fmt.Sprintf("port %d: %v", e.port, ErrPortInUse) }
+func (e *portInUseError) Unwrap() error { return ErrPortInUse }
+
+func start(ctx context.Context, binary string, o Options, logs io.Writer) (*Process, error) {
 	if logs == nil {
 		logs = io.Discard
 	}
@@ -75,7 +116,11 @@ func Start(ctx context.Context, binary string, o Options, logs io.Writer) (*Proc
 		p.Ready = r
 		return p, nil
 	case <-p.exited:
-		return nil, fmt.Errorf("%s exited before it was ready (%v): %s", binary, p.waitErr, p.tail.lastLines(8))
+		err := fmt.Errorf("%s exited before it was ready (%v): %s", binary, p.waitErr, p.tail.lastLines(8))
+		if port, ok := p.tail.portInUse(); ok {
+			err = fmt.Errorf("%w: %w", &portInUseError{port}, err)
+		}
+		return nil, err
 	case <-ctx.Done():
 		_ = p.cmd.Process.Kill()
 		<-p.exited
@@ -142,21 +187,37 @@ func (p *Process) Stop(grace time.Duration) error {
 	return p.stopErr
 }
 
-// tailBuffer keeps the last max bytes written to it.
+// tailBuffer keeps the last max bytes written to it, and the first port
+// the server reported it could not bind (its panic trace that follows can
+// push that line out of the tail).
 type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
+	mu    sync.Mutex
+	buf   []byte
+	max   int
+	inUse int
 }
+
+// bindFailed matches the server's log of a port it could not listen on.
+var bindFailed = regexp.MustCompile(`listen tcp [^ "]*:(\d+): bind: address already in use`)
 
 func (t *tailBuffer) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	from := max(0, len(t.buf)-200) // a line split across writes
 	t.buf = append(t.buf, b...)
+	if m := bindFailed.FindSubmatch(t.buf[from:]); m != nil && t.inUse == 0 {
+		t.inUse, _ = strconv.Atoi(string(m[1]))
+	}
 	if over := len(t.buf) - t.max; over > 0 {
 		t.buf = append(t.buf[:0], t.buf[over:]...)
 	}
 	return len(b), nil
+}
+
+func (t *tailBuffer) portInUse() (int, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.inUse, t.inUse != 0
 }
 
 func (t *tailBuffer) lastLines(n int) string {

@@ -23,7 +23,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -96,7 +95,7 @@ func Start(t testing.TB, o Options) *Server {
 		lastErr = err
 		// A free port can be taken between picking and binding; retry
 		// only then, and only when this helper picked the ports.
-		if !strings.Contains(err.Error(), "in use") || (o.Port != 0 && (o.UIPort != 0 || o.Headless)) {
+		if port, taken := devproc.PortInUse(err); !taken || (port != po.Port && port != po.UIPort) || (port == o.Port || port == o.UIPort) {
 			break
 		}
 	}
