@@ -140,24 +140,6 @@ func (s *S3) object(key string) (*string, error) {
 	return aws.String(s.prefix + key), nil
 }
 
-// Get implements Store.
-func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, Info, error) {
-	obj, err := s.object(key)
-	if err != nil {
-		return nil, Info{}, fmt.Errorf("get: %w", err)
-	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: obj})
-	if err != nil {
-		return nil, Info{}, fmt.Errorf("get %s: %w", key, mapS3Err(err, false))
-	}
-	return out.Body, Info{
-		Key:     key,
-		Size:    aws.ToInt64(out.ContentLength),
-		Version: aws.ToString(out.ETag),
-		ModTime: aws.ToTime(out.LastModified),
-	}, nil
-}
-
 // GetRange opens length bytes of the object from offset (to its end when
 // length < 0), failing with ErrConflict unless its Version is still version
 // (any version when version is empty).

@@ -54,6 +54,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store, opts Options) {
 		{"CompareAndSwap", testCompareAndSwap},
 		{"RacingPutIfAbsent", testRacingPutIfAbsent},
 		{"RacingCompareAndSwap", testRacingCompareAndSwap},
+		{"ReadsDuringReplaces", testReadsDuringReplaces},
 		{"Delete", testDelete},
 		{"Large", func(t *testing.T, s store.Store) { testLarge(t, s, opts) }},
 		{"InvalidKeys", testInvalidKeys},
