@@ -45,7 +45,7 @@ func newCluster(t *testing.T) *cluster {
 	kabiforgeBinary(t)
 	built := time.Now()
 	c := &cluster{net: newNetwork(t, 2)}
-	c.pg = startPostgres(t)
+	c.pg = startPostgres(t, c.net.ledger)
 	c.certs = newPKI(t, net.ParseIP(c.net.services))
 	pg := time.Now()
 	c.temporal = startTemporal(t, c.pg, c.net.services, c.certs)

@@ -22,6 +22,7 @@ type network struct {
 	id       string // prefix of every interface and namespace name
 	services string // the services' address on the host
 	hosts    []buildHost
+	ledger   *ledger // what the run made, for the watchdog and later runs
 }
 
 // buildHost is a network namespace with its own address.
@@ -44,6 +45,7 @@ func newNetwork(t *testing.T, n int) *network {
 	y, _ := rand.Int(rand.Reader, big.NewInt(250))
 	net := &network{id: "kf" + hex.EncodeToString(b), services: fmt.Sprintf("10.%d.%d.254", 200+x.Int64(), y.Int64())}
 	prefix := strings.TrimSuffix(net.services, "254")
+	net.ledger = begin(t, net.id, net.services)
 	// The services' address sits on lo (no dummy interface: its module may
 	// be missing in a container); build hosts reach it over their links.
 	if out, err := exec.Command("ip", "addr", "add", net.services+"/32", "dev", "lo").CombinedOutput(); err != nil {

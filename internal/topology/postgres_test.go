@@ -29,7 +29,7 @@ type postgres struct {
 
 // startPostgres creates and starts a cluster; it is stopped and removed when
 // the test ends.
-func startPostgres(t *testing.T) *postgres {
+func startPostgres(t *testing.T, l *ledger) *postgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(bins) == 0 {
@@ -45,6 +45,8 @@ func startPostgres(t *testing.T) *postgres {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(root) })
+	l.Dirs = append(l.Dirs, root)
+	l.save(t)
 	pg.data = filepath.Join(root, "data")
 	if owner.Uid == "0" {
 		// initdb refuses root: the cluster belongs to Debian's postgres user.
