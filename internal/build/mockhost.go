@@ -71,6 +71,8 @@ type mockStage struct {
 	srpm   string // dir/<name>.src.rpm, a link to or copy of the request's
 	result string // dir/result, mock's user's
 	user   *mockUser
+	// release unlocks dir (see scratchDir); nil for a stage made by hand.
+	release func()
 }
 
 // stage checks the template, finds mock's user, indexes the local
@@ -94,12 +96,12 @@ func (m *Mock) stage(ctx context.Context, req Request, cfg []byte) (*mockStage, 
 	if err := os.MkdirAll(req.ResultDir, 0o755); err != nil {
 		return infra("make result dir", err)
 	}
-	dir, err := os.MkdirTemp(m.WorkDir, "kabiforge-mock-")
+	dir, release, err := scratchDir(m.WorkDir, "kabiforge-mock-")
 	if err != nil {
 		return infra("make staging dir", err)
 	}
 	st := &mockStage{dir: dir, cfg: filepath.Join(dir, "kabiforge.cfg"), srpm: filepath.Join(dir, filepath.Base(req.SRPM)),
-		result: filepath.Join(dir, "result"), user: u}
+		result: filepath.Join(dir, "result"), user: u, release: release}
 	if ms := req.ModuleSigning; ms != nil {
 		signing, err := st.moduleSigning(ms)
 		if err != nil {
@@ -195,7 +197,12 @@ func (st *mockStage) collect(dir string) error {
 	return nil
 }
 
-func (st *mockStage) remove() { os.RemoveAll(st.dir) }
+func (st *mockStage) remove() {
+	os.RemoveAll(st.dir)
+	if st.release != nil {
+		st.release()
+	}
+}
 
 // localRepos gives mock a repository for every local directory among repos:
 // mock hands the URL to dnf, which needs repodata, so a folder of bare RPMs

@@ -69,10 +69,11 @@ func (b *Rpmbuild) Build(ctx context.Context, req Request) (Result, error) {
 		return Result{}, &InfraError{SRPM: req.SRPM, Op: "create build log", Err: err}
 	}
 	defer logFile.Close()
-	top, err := os.MkdirTemp(b.WorkDir, "kabiforge-rpmbuild-")
+	top, release, err := scratchDir(b.WorkDir, "kabiforge-rpmbuild-")
 	if err != nil {
 		return Result{}, &InfraError{SRPM: req.SRPM, Op: "make topdir", Err: err}
 	}
+	defer release()
 	defer os.RemoveAll(top)
 
 	ctx, cancel := withTimeout(ctx, req.Timeout)
