@@ -39,7 +39,7 @@ func buildSRPMFiles(dir, specName string, spec []byte, sources map[string][]byte
 		}
 	}
 	for name, path := range files {
-		if err := linkOrCopy(path, filepath.Join(top, "SOURCES", name)); err != nil {
+		if err := LinkOrCopy(path, filepath.Join(top, "SOURCES", name)); err != nil {
 			return "", fmt.Errorf("make SRPM %s: source %s: %w", specName, name, err)
 		}
 	}
@@ -75,9 +75,9 @@ func SRPM(dir, specName string, spec []byte, sources map[string][]byte) (string,
 	return buildSRPM(dir, specName, spec, sources)
 }
 
-// linkOrCopy hard-links src to dst, or copies it when they are on different
+// LinkOrCopy hard-links src to dst, or copies it when they are on different
 // file systems.
-func linkOrCopy(src, dst string) error {
+func LinkOrCopy(src, dst string) error {
 	if os.Link(src, dst) == nil {
 		return nil
 	}

@@ -94,8 +94,11 @@ func Start(t testing.TB, o Options) *Server {
 		}
 		lastErr = err
 		// A free port can be taken between picking and binding; retry
-		// only then, and only when this helper picked the ports.
-		if port, taken := devproc.PortInUse(err); !taken || (port != po.Port && port != po.UIPort) || (port == o.Port || port == o.UIPort) {
+		// only then, and only for a port this helper picked (devproc.Start
+		// retries for the server's own).
+		port, taken := devproc.PortInUse(err)
+		picked := (o.Port == 0 && port == po.Port) || (o.UIPort == 0 && port == po.UIPort)
+		if !taken || !picked {
 			break
 		}
 	}

@@ -170,7 +170,7 @@ func storeResult(res build.Result, dir string) error {
 	}
 	defer os.RemoveAll(tmp)
 	for _, p := range append(slices.Clone(res.RPMs), res.SRPM) {
-		if err := copyFile(p, filepath.Join(tmp, filepath.Base(p))); err != nil {
+		if err := demo.LinkOrCopy(p, filepath.Join(tmp, filepath.Base(p))); err != nil {
 			return err
 		}
 	}
@@ -190,7 +190,7 @@ func copyResult(rpms []string, srpm, resultDir string) (build.Result, error) {
 	var res build.Result
 	for _, p := range append(slices.Clone(rpms), srpm) {
 		dst := filepath.Join(resultDir, filepath.Base(p))
-		if err := copyFile(p, dst); err != nil {
+		if err := demo.LinkOrCopy(p, dst); err != nil {
 			return build.Result{}, err
 		}
 		if p == srpm {
@@ -201,18 +201,6 @@ func copyResult(rpms []string, srpm, resultDir string) (build.Result, error) {
 	}
 	slices.Sort(res.RPMs)
 	return res, nil
-}
-
-// copyFile hard-links src to dst, or copies it across file systems.
-func copyFile(src, dst string) error {
-	if os.Link(src, dst) == nil {
-		return nil
-	}
-	data, err := os.ReadFile(src)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(dst, data, 0o644)
 }
 
 // SourceKernelRPMs returns the binary packages and source package of k
