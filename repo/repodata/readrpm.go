@@ -2,15 +2,14 @@ package repodata
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 
 	"github.com/kabiforge/kabiforge/internal/digest"
 	"github.com/kabiforge/kabiforge/internal/infile"
+	"github.com/kabiforge/kabiforge/internal/sha256x2"
 	"github.com/kabiforge/kabiforge/repo/rpm"
 )
 
@@ -22,16 +21,13 @@ var bigPackage int64 = 1 << 20
 
 // chunkSize is how much of a big package is read at a time: enough to make
 // few system calls, little enough to stay in the CPU's cache while both
-// digests read it; chunks is how many are in flight between them.
-const (
-	chunkSize = 256 << 10
-	chunks    = 3
-)
+// digests read it.
+const chunkSize = 256 << 10
 
 // pkgReader reads packages, one at a time, into memory it reuses.
 type pkgReader struct {
-	whole []byte      // a small package, read whole
-	free  chan []byte // the chunks of a big package, when not in use
+	whole []byte // a small package, read whole
+	chunk []byte // a piece of a big package
 }
 
 // read reads the package at path, its sha256 and its mtime (Unix seconds),
@@ -55,12 +51,13 @@ func (r *pkgReader) read(path string, open func(string) (*rpm.Package, error)) (
 		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
 	}
 	rp.Path = path
-	d.Write(b[rp.HeaderEnd:])
-	if err := d.Check(); err != nil {
+	sums := newFileSums(d, rp.HeaderEnd)
+	sums.write(b)
+	sum, err := sums.check()
+	if err != nil {
 		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
 	}
-	sum := sha256.Sum256(b)
-	return rp, hex.EncodeToString(sum[:]), mtime, nil
+	return rp, sum, mtime, nil
 }
 
 // readOpened reads the package at path with open, then checks its digests
@@ -103,59 +100,67 @@ func (r *pkgReader) readBig(path string) (*rpm.Package, string, int64, error) {
 		return nil, "", 0, fmt.Errorf("read rpm %s: %w", path, err)
 	}
 	rp.Path = path
-	sum := sha256.New()
-	if err := r.stream(f, size, rp.HeaderEnd, sum, d); err != nil {
-		return nil, "", 0, fmt.Errorf("read %s: %w", path, err)
+	if r.chunk == nil {
+		r.chunk = make([]byte, chunkSize)
 	}
-	if err := d.Check(); err != nil {
-		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
-	}
-	return rp, hex.EncodeToString(sum.Sum(nil)), fi.ModTime().Unix(), nil
-}
-
-// stream reads the first size bytes of f into whole and those from
-// payloadStart on into payload too. The payload's digests run in a second
-// goroutine, a few chunks behind, so that the two digests of one package
-// take two CPUs when there are: without that, the last package of an index
-// would be read by one CPU while the other waits.
-func (r *pkgReader) stream(f io.ReaderAt, size, payloadStart int64, whole hash.Hash, payload io.Writer) error {
-	if r.free == nil {
-		r.free = make(chan []byte, chunks)
-		for range chunks {
-			r.free <- make([]byte, chunkSize)
-		}
-	}
-	type part struct {
-		b          []byte // a chunk from r.free
-		start, end int    // where the payload is in it
-	}
-	full := make(chan part, chunks)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for p := range full {
-			payload.Write(p.b[p.start:p.end])
-			r.free <- p.b
-		}
-	}()
-	defer func() { close(full); <-done }()
+	sums := newFileSums(d, rp.HeaderEnd)
 	for off := int64(0); off < size; {
-		b := <-r.free
-		n, err := f.ReadAt(b[:min(int64(len(b)), size-off)], off)
+		n, err := f.ReadAt(r.chunk[:min(chunkSize, size-off)], off)
+		if err == io.EOF {
+			err = fmt.Errorf("file is truncated: %w", io.ErrUnexpectedEOF)
+		}
 		if err != nil {
-			r.free <- b
-			if err == io.EOF {
-				return fmt.Errorf("file is truncated: %w", io.ErrUnexpectedEOF)
-			}
-			return err
+			return nil, "", 0, fmt.Errorf("read %s: %w", path, err)
 		}
-		whole.Write(b[:n])
-		if end := off + int64(n); end > payloadStart {
-			full <- part{b, int(max(payloadStart-off, 0)), n}
-		} else {
-			r.free <- b
-		}
+		sums.write(r.chunk[:n])
 		off += int64(n)
 	}
-	return nil
+	sum, err := sums.check()
+	if err != nil {
+		return nil, "", 0, fmt.Errorf("%s: %w", path, err)
+	}
+	return rp, sum, fi.ModTime().Unix(), nil
+}
+
+// fileSums takes a package's digests as its bytes are read, in order: the
+// file's SHA-256 (its checksum in the metadata) and its payload's, which d
+// checks. When the payload's digest is a SHA-256 too, both are taken at
+// once by a sha256x2.Pair.
+type fileSums struct {
+	pair         *sha256x2.Pair
+	d            *rpm.Digests
+	both         bool  // the pair takes the payload's digest
+	payloadStart int64 // offset of the payload in the file
+	off          int64 // bytes written
+}
+
+func newFileSums(d *rpm.Digests, payloadStart int64) *fileSums {
+	return &fileSums{pair: sha256x2.New(), d: d, both: d.PayloadSHA256(), payloadStart: payloadStart}
+}
+
+// write takes the file's next bytes.
+func (s *fileSums) write(b []byte) {
+	var payload []byte
+	if end := s.off + int64(len(b)); end > s.payloadStart {
+		payload = b[max(s.payloadStart-s.off, 0):]
+	}
+	s.off += int64(len(b))
+	if s.both {
+		s.pair.Write(b, payload)
+		return
+	}
+	s.pair.Write(b, nil)
+	s.d.Write(payload)
+}
+
+// check checks the payload's digests and returns the file's SHA-256 in hex.
+func (s *fileSums) check() (string, error) {
+	file, payload := s.pair.Sums()
+	var err error
+	if s.both {
+		err = s.d.CheckSHA256(payload, max(s.off-s.payloadStart, 0))
+	} else {
+		err = s.d.Check()
+	}
+	return hex.EncodeToString(file[:]), err
 }

@@ -35,6 +35,7 @@ const (
 // call Check. It is what `rpmkeys --checksig` checks short of signatures.
 type Digests struct {
 	payload  hash.Hash
+	algo     uint32 // payload's OpenPGP hash algorithm id
 	want     string
 	md5      hash.Hash
 	md5want  []byte
@@ -89,7 +90,7 @@ func newDigests(sig, main tagData, mainBytes []byte) (*Digests, error) {
 		if !ok {
 			return nil, fmt.Errorf("unsupported payload digest algorithm %d", algo)
 		}
-		d.payload, d.want = newHash(), want
+		d.payload, d.algo, d.want = newHash(), algo, want
 	}
 	strong := d.payload != nil && tagString(sig, sigTagSHA256Header) != ""
 	if data, ok := sig.tagData(sigTagMD5); ok && len(data) > 0 && !strong {
@@ -121,13 +122,40 @@ func (d *Digests) Write(p []byte) (int, error) {
 
 // Check compares what was written with the recorded digests and size.
 func (d *Digests) Check() error {
+	var sum []byte
+	if d.payload != nil {
+		sum = d.payload.Sum(nil)
+	}
+	return d.check(sum)
+}
+
+// PayloadSHA256 reports whether the payload is checked against a SHA-256
+// digest alone. A caller that takes that digest itself, with others of the
+// same bytes, passes it to CheckSHA256 instead of writing the payload.
+func (d *Digests) PayloadSHA256() bool {
+	return d.payload != nil && d.algo == algoSHA256 && d.md5 == nil
+}
+
+// CheckSHA256 is Check for a payload of n bytes whose SHA-256 digest, taken
+// by the caller, is sum; it needs PayloadSHA256, and nothing written.
+func (d *Digests) CheckSHA256(sum [sha256.Size]byte, n int64) error {
+	if !d.PayloadSHA256() || d.written != 0 {
+		return errors.New("payload digest: not a SHA-256 taken by the caller")
+	}
+	d.written = n
+	return d.check(sum[:])
+}
+
+// check compares the payload's size and digest sum, and the MD5 when there
+// is one, with those recorded.
+func (d *Digests) check(sum []byte) error {
 	if d.size >= 0 && d.hdrBytes+d.written != d.size {
 		if d.hdrBytes+d.written < d.size {
 			return fmt.Errorf("file is truncated: its header says %d bytes of header and payload, it has %d", d.size, d.hdrBytes+d.written)
 		}
 		return fmt.Errorf("%d bytes after the end its header records: the package is corrupt", d.hdrBytes+d.written-d.size)
 	}
-	if d.payload != nil && hex.EncodeToString(d.payload.Sum(nil)) != d.want {
+	if d.payload != nil && hex.EncodeToString(sum) != d.want {
 		return errors.New("payload digest mismatch: the package is corrupt or truncated")
 	}
 	if d.md5 != nil && !bytes.Equal(d.md5.Sum(nil), d.md5want) {
@@ -136,10 +164,13 @@ func (d *Digests) Check() error {
 	return nil
 }
 
+// algoSHA256 is SHA-256's OpenPGP hash algorithm id.
+const algoSHA256 = 8
+
 // payloadHashes are the OpenPGP hash algorithm ids rpm records for payload
 // digests.
 var payloadHashes = map[uint32]func() hash.Hash{
-	1: md5.New, 2: sha1.New, 8: sha256.New, 9: sha512.New384, 10: sha512.New, 11: sha256.New224,
+	1: md5.New, 2: sha1.New, algoSHA256: sha256.New, 9: sha512.New384, 10: sha512.New, 11: sha256.New224,
 }
 
 // checkHeaderDigests compares the main header, stored as mainBytes, with
