@@ -21,8 +21,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	kabiforgeBin = filepath.Join(dir, "kabiforge")
-	if out, err := exec.Command("go", "build", "-o", kabiforgeBin, ".").CombinedOutput(); err != nil {
-		os.Stderr.Write(out)
+	if err := testutil.BuildKabiforge(kabiforgeBin); err != nil {
 		panic(err)
 	}
 	code := m.Run()

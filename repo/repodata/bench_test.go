@@ -108,10 +108,8 @@ func timeCreaterepo(b *testing.B, dir string, extra ...string) cost {
 // buildKabiforge builds the kabiforge command into a temporary directory.
 func buildKabiforge(b *testing.B) string {
 	bin := filepath.Join(b.TempDir(), "kabiforge")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kabiforge")
-	cmd.Dir = testutil.RepoRoot(b)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
+	if err := testutil.BuildKabiforge(bin); err != nil {
+		b.Fatal(err)
 	}
 	return bin
 }

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -127,9 +125,8 @@ func Kabiforge(t testing.TB) string {
 			return
 		}
 		path := filepath.Join(dir, "kabiforge")
-		out, err := exec.Command("go", "build", "-o", path, "github.com/kabiforge/kabiforge/cmd/kabiforge").CombinedOutput()
-		if err != nil {
-			kabiforgeBin.err = fmt.Errorf("go build kabiforge: %v\n%s", err, out)
+		if err := testutil.BuildKabiforge(path); err != nil {
+			kabiforgeBin.err = err
 			return
 		}
 		kabiforgeBin.path = path
