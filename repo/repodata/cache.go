@@ -2,7 +2,6 @@ package repodata
 
 import (
 	"bufio"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
@@ -18,20 +17,15 @@ import (
 const CacheName = ".repodata.cache"
 
 // encodeCache serializes the packages read from pkgs, until it is closed,
-// into w for the cache: one gob value per package. It drains pkgs even on
-// error.
-func encodeCache(w io.Writer, pkgs <-chan *Package) error {
-	enc := gob.NewEncoder(w)
-	var err error
+// into w for the cache (see cachecodec.go). It drains pkgs even on error.
+func encodeCache(w *bufio.Writer, pkgs <-chan *Package) error {
+	enc := cacheEncoder{w: w}
+	w.WriteString(cacheFormat)
 	for p := range pkgs {
-		if err == nil {
-			err = enc.Encode(p)
-		}
+		enc.pkg(p)
 	}
-	if err != nil {
-		return fmt.Errorf("encode update cache: %w", err)
-	}
-	return nil
+	w.WriteByte(endOfRecords)
+	return nil // a failed write shows in w's Flush
 }
 
 // cacheKeyLen is the length of the cache's first line: a sha256 in hex and
@@ -121,33 +115,30 @@ func (c *cacheWriter) close() {
 // readCache returns the cached records if they describe the primary
 // document with the given checksum.
 func readCache(dir, primary string) ([]*Package, bool) {
-	f, err := os.Open(filepath.Join(dir, CacheName))
+	data, err := os.ReadFile(filepath.Join(dir, CacheName))
 	if err != nil {
 		return nil, false
 	}
-	defer f.Close()
-	return decodeCache(bufio.NewReaderSize(f, 256<<10), primary)
+	return decodeCache(data, primary)
 }
 
-// decodeCache decodes a cache file's content (see saveCache) if its first
-// line is the primary checksum; anything else, and records primary.xml
-// could not hold, is no cache.
-func decodeCache(r *bufio.Reader, primary string) ([]*Package, bool) {
-	key, err := r.ReadString('\n')
-	if err != nil || strings.TrimSuffix(key, "\n") != primary {
+// decodeCache decodes a cache file's content if its first line is the
+// primary checksum; anything else, and records primary.xml could not hold,
+// is no cache. The records' strings share data's memory, which the caller
+// must not change.
+func decodeCache(data []byte, primary string) ([]*Package, bool) {
+	key, rest, ok := strings.Cut(unsafeString(data), "\n")
+	if !ok || key != primary || !strings.HasPrefix(rest, cacheFormat) {
 		return nil, false
 	}
+	d := cacheDecoder{s: rest[len(cacheFormat):]}
 	var pkgs []*Package
-	dec := gob.NewDecoder(r)
-	for {
-		p := new(Package)
-		err := dec.Decode(p)
-		if err == io.EOF {
-			return pkgs, true
-		}
-		if err != nil || p.check() != nil {
+	for d.more() {
+		p := d.pkg()
+		if d.err != nil || p.check() != nil {
 			return nil, false
 		}
 		pkgs = append(pkgs, p)
 	}
+	return pkgs, d.err == nil
 }

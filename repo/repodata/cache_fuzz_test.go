@@ -42,13 +42,14 @@ func FuzzDecodeCache(f *testing.F) {
 		}
 		close(ch)
 		records := bytes.NewBufferString(fuzzPrimarySum + "\n")
-		if err := encodeCache(records, ch); err != nil {
+		w := bufio.NewWriter(records)
+		if err := encodeCache(w, ch); err != nil || w.Flush() != nil {
 			f.Fatal(err)
 		}
 		f.Add(records.Bytes())
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		pkgs, ok := decodeCache(bufio.NewReader(bytes.NewReader(data)), fuzzPrimarySum)
+		pkgs, ok := decodeCache(data, fuzzPrimarySum)
 		if !ok {
 			return
 		}
