@@ -121,21 +121,23 @@ func (h *header) end(e entry) (uint32, error) {
 		return uint32(end), nil
 	}
 	end, left := e.offset, e.count
-	for left > 0 {
-		// Whole blocks with fewer terminators than strings left are
-		// skipped at once: file lists are tens of thousands of short
-		// strings.
-		if rest := h.data[end:]; len(rest) > stringBlock {
-			if n := uint32(bytes.Count(rest[:stringBlock], nul)); n < left {
-				end, left = end+stringBlock, left-n
-				continue
-			}
+	// Whole blocks with fewer terminators than strings left are skipped at
+	// once: file lists are tens of thousands of short strings. The last
+	// block's worth, whose count would say no more than that, is walked
+	// string by string.
+	for rest := h.data[end:]; left > 0 && len(rest) > stringBlock; rest = h.data[end:] {
+		n := uint32(bytes.Count(rest[:stringBlock], nul))
+		if n >= left {
+			break
 		}
+		end, left = end+stringBlock, left-n
+	}
+	for ; left > 0; left-- {
 		i := bytes.IndexByte(h.data[end:], 0)
 		if i < 0 {
 			return 0, fmt.Errorf("tag %d: unterminated string", e.tag)
 		}
-		end, left = end+uint32(i)+1, left-1
+		end += uint32(i) + 1
 	}
 	return end, nil
 }
