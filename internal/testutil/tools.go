@@ -66,3 +66,19 @@ func ArtifactDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// SharedRPMs returns the real packages under ../shared/data/rpm that tests
+// of package reading share: CentOS's signed ones, go-rpmutils' and
+// createrepo_c's test packages. It fails when there are fewer than 20.
+func SharedRPMs(t testing.TB) []string {
+	t.Helper()
+	var paths []string
+	for _, dir := range []string{"centos-signed", "go-rpmutils", filepath.Join("createrepo_c", "packages")} {
+		found, _ := filepath.Glob(filepath.Join(SharedData(t, "rpm", dir), "*.rpm"))
+		paths = append(paths, found...)
+	}
+	if len(paths) < 20 {
+		t.Fatalf("only %d shared packages", len(paths))
+	}
+	return paths
+}

@@ -170,24 +170,16 @@ func (d *cacheDecoder) bool() bool {
 	return false
 }
 
-func (d *cacheDecoder) uint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(unsafeBytes(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.s = d.s[n:]
-	return v
-}
+func (d *cacheDecoder) uint() uint64 { return varint(d, binary.Uvarint) }
 
-func (d *cacheDecoder) int() int64 {
+func (d *cacheDecoder) int() int64 { return varint(d, binary.Varint) }
+
+// varint reads a number with read, binary.Uvarint or binary.Varint.
+func varint[T uint64 | int64](d *cacheDecoder, read func([]byte) (T, int)) T {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(unsafeBytes(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
+	v, n := read(unsafeBytes(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
 	if n <= 0 {
 		d.fail()
 		return 0

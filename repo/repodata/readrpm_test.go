@@ -17,14 +17,7 @@ import (
 // streamed: each read fails exactly when rpm.CheckFile (which agrees with
 // rpmkeys) fails, and a read that succeeds gives the file's sha256.
 func TestReadChecksPackagesAsCheckFileDoes(t *testing.T) {
-	var paths []string
-	for _, dir := range []string{"centos-signed", "go-rpmutils", filepath.Join("createrepo_c", "packages")} {
-		found, _ := filepath.Glob(filepath.Join(testutil.SharedData(t, "rpm", dir), "*.rpm"))
-		paths = append(paths, found...)
-	}
-	if len(paths) < 20 {
-		t.Fatalf("only %d shared packages", len(paths))
-	}
+	paths := testutil.SharedRPMs(t)
 	work := t.TempDir()
 	defer func(n int64) { bigPackage = n }(bigPackage)
 	for _, src := range paths {

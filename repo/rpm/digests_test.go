@@ -17,14 +17,7 @@ import (
 // compares each verdict with `rpmkeys --checksig --nosignature`.
 func TestCheckFileAgreesWithRpmkeys(t *testing.T) {
 	testutil.RequireTool(t, "rpmkeys")
-	var paths []string
-	for _, dir := range []string{"centos-signed", "go-rpmutils", filepath.Join("createrepo_c", "packages")} {
-		found, _ := filepath.Glob(filepath.Join(testutil.SharedData(t, "rpm", dir), "*.rpm"))
-		paths = append(paths, found...)
-	}
-	if len(paths) < 20 {
-		t.Fatalf("only %d shared packages", len(paths))
-	}
+	paths := testutil.SharedRPMs(t)
 	work := t.TempDir()
 	home := t.TempDir()
 	for _, src := range paths {
