@@ -17,15 +17,15 @@ import (
 const CacheName = ".repodata.cache"
 
 // encodeCache serializes the packages read from pkgs, until it is closed,
-// into w for the cache (see cachecodec.go). It drains pkgs even on error.
-func encodeCache(w *bufio.Writer, pkgs <-chan *Package) error {
+// into w for the cache (see cachecodec.go). A failed write shows when w is
+// flushed.
+func encodeCache(w *bufio.Writer, pkgs <-chan *Package) {
 	enc := cacheEncoder{w: w}
 	w.WriteString(cacheFormat)
 	for p := range pkgs {
 		enc.pkg(p)
 	}
 	w.WriteByte(endOfRecords)
-	return nil // a failed write shows in w's Flush
 }
 
 // cacheKeyLen is the length of the cache's first line: a sha256 in hex and
@@ -69,7 +69,7 @@ func (c *cacheWriter) encode(pkgs <-chan *Package) {
 		}
 		return
 	}
-	c.err = encodeCache(c.bw, pkgs)
+	encodeCache(c.bw, pkgs)
 }
 
 // commit ends the cache as that of the primary document with the given

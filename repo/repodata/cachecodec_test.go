@@ -52,7 +52,8 @@ func encoded(t *testing.T, primary string, pkgs ...*Package) []byte {
 	var buf bytes.Buffer
 	buf.WriteString(primary + "\n")
 	w := bufio.NewWriter(&buf)
-	if err := encodeCache(w, ch); err != nil || w.Flush() != nil {
+	encodeCache(w, ch)
+	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
