@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 type xmlVersion struct {
@@ -237,15 +238,21 @@ func (x *xmlPrimaryPackage) pkg() (*Package, error) {
 }
 
 // check reports a record that lacks what every package entry of primary.xml
-// must have: name, arch, version, location and checksum.
+// must have: name, arch, version, location and checksum, each with a
+// character the XML writer keeps (it drops those XML 1.0 cannot carry).
 func (p *Package) check() error {
-	if p.Name == "" || p.Arch == "" || p.Version == "" || p.Location == "" {
+	if !written(p.Name) || !written(p.Arch) || !written(p.Version) || !written(p.Location) {
 		return fmt.Errorf("%q lacks name, arch, version or location", p.Name)
 	}
-	if p.ChecksumType == "" || p.Checksum == "" {
+	if !written(p.ChecksumType) || !written(p.Checksum) {
 		return fmt.Errorf("%s: no checksum", p.Name)
 	}
 	return nil
+}
+
+// written reports whether s keeps a character once written as XML.
+func written(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !unwritable(r) }) >= 0
 }
 
 func deps(entries []xmlEntry) []Dep {

@@ -57,12 +57,16 @@ func (w xmlWriter) escape(s string, inAttr bool) {
 			w.WriteString("&#13;")
 		case (r == '\n' || r == '\t') && inAttr:
 			w.WriteString("&#" + strconv.Itoa(int(r)) + ";")
-		case r < 0x20 && r != '\n' && r != '\t', r == 0xFFFE, r == 0xFFFF:
-			// not representable in XML 1.0
+		case unwritable(r): // dropped
 		default:
 			w.WriteRune(r)
 		}
 	}
+}
+
+// unwritable reports a character XML 1.0 cannot carry, which escape drops.
+func unwritable(r rune) bool {
+	return r < 0x20 && r != '\n' && r != '\t' && r != '\r' || r == 0xFFFE || r == 0xFFFF
 }
 
 // plain reports whether s is ASCII with nothing to escape: no markup
